@@ -1,0 +1,5 @@
+"""The one exception family that entry points turn into a one-line message and exit code 2."""
+
+
+class StanceError(Exception):
+    """A problem with the user's input or configuration, explained in one line."""

@@ -1,0 +1,80 @@
+"""Score a model, or any system's predictions file, on a split: ``evaluate(cfg) -> metrics``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+from stance.data import DataError, iter_chunks, load_splits
+from stance.errors import StanceError
+from stance.labels import normalize_label
+from stance.metrics import compute_metrics
+from stance.reports import plot_confusion_matrix
+
+log = logging.getLogger(__name__)
+
+PREDICTION_COLUMN = "stance"
+
+
+def evaluate(cfg: DictConfig) -> dict:
+    """Score ``cfg.model_path`` (or the labels in ``cfg.predictions``) on ``cfg.split`` of ``cfg.data``.
+
+    Writes ``metrics.json`` and ``confusion_matrix.png`` to ``cfg.output_dir``.
+    """
+    split = cfg.split
+    # scoring a predictions file pairs line i with row i, so no row may be dropped on load
+    dataset = load_splits(cfg.data, seed=cfg.seed, splits=(split,), keep_all_rows=bool(cfg.predictions))[split]
+    if cfg.predictions:
+        predicted = read_predictions(cfg.predictions)
+        if len(predicted) != len(dataset):
+            raise DataError(
+                f"{cfg.predictions}: {len(predicted)} predictions for {len(dataset)} {split} examples"
+            )
+        metrics = compute_metrics(predicted, dataset["label"])
+        metrics["system"] = str(cfg.predictions)
+    elif cfg.model_path:
+        from stance.classifier import StanceClassifier
+
+        classifier = StanceClassifier.from_pretrained(cfg.model_path, device=cfg.device, precision=cfg.precision)
+        metrics = evaluate_dataset(classifier, dataset, batch_size=cfg.batch_size)
+        metrics["system"] = str(cfg.model_path)
+    else:
+        raise StanceError("give model_path=DIR (a trained model) or predictions=FILE (labels to score)")
+    metrics["split"] = split
+
+    output_dir = Path(cfg.output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    plot_confusion_matrix(metrics["confusion_matrix"], output_dir / "confusion_matrix.png", title=f"{split}: {metrics['system']}")
+    log.info("f_avg %.4f  macro_f1 %.4f  accuracy %.4f  (n=%d)", metrics["f_avg"], metrics["macro_f1"], metrics["accuracy"], metrics["n"])
+    return metrics
+
+
+def evaluate_dataset(classifier, dataset, batch_size: int = 64) -> dict:
+    """Metrics of ``classifier`` on a loaded split (columns text, target, label)."""
+    predicted = classifier.predict(dataset["text"], dataset["target"], batch_size=batch_size)
+    return compute_metrics(predicted, dataset["label"])
+
+
+def read_predictions(path: str | Path) -> list[str]:
+    """Predicted labels from a file: one label a line, or a table with a ``stance`` column.
+
+    Labels go through the same aliases as gold labels, so 'FAVOR', 'against', 2 ... work.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet"):
+        labels = []
+        for chunk in iter_chunks(path):
+            if PREDICTION_COLUMN not in chunk.frame.columns:
+                present = ", ".join(map(str, chunk.frame.columns))
+                raise DataError(f"{path}: missing column '{PREDICTION_COLUMN}'; columns present: {present}")
+            for offset, value in enumerate(chunk.frame[PREDICTION_COLUMN]):
+                labels.append(normalize_label(value, where=chunk.row_name(offset, str(path))))
+        return labels
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [normalize_label(line, where=f"{path} line {i}") for i, line in enumerate(lines, start=1) if line.strip()]

@@ -1,0 +1,38 @@
+"""The three stance labels, defined once, in a fixed order, and the aliases accepted on load."""
+
+from __future__ import annotations
+
+import math
+
+from stance.errors import StanceError
+
+LABELS: tuple[str, ...] = ("supportive", "reserved", "opposed")
+LABEL2ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
+ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
+
+ALIASES: dict[str, str] = {
+    **{alias: "supportive" for alias in ("supportive", "favor", "favour", "pro", "support", "for")},
+    **{alias: "opposed" for alias in ("opposed", "against", "con", "oppose")},
+    **{alias: "reserved" for alias in ("reserved", "none", "neutral", "neither", "hesitant")},
+}
+
+
+class LabelError(StanceError):
+    """A label value that none of the aliases maps to one of LABELS."""
+
+
+def normalize_label(value: object, *, where: str = "", extra_aliases: dict | None = None) -> str:
+    """Map ``value`` to one of LABELS (case-insensitive), or raise LabelError naming ``where``.
+
+    ``extra_aliases`` lets a data config map data-set specific codes (e.g. ``0``/``1``/``2``)
+    onto the canonical names before the built-in aliases are consulted.
+    """
+    key = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
+    if extra_aliases:
+        key = str(extra_aliases.get(key, extra_aliases.get(key.lower(), key)))
+    label = ALIASES.get(key.lower())
+    if label is None:
+        accepted = ", ".join(sorted(set(ALIASES) | set(extra_aliases or {})))
+        prefix = f"{where}: " if where else ""
+        raise LabelError(f"{prefix}unknown label {key!r}; accepted (case-insensitive): {accepted}")
+    return label
