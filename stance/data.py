@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -39,6 +40,9 @@ class Chunk:
     frame: pd.DataFrame
     errors: list[str | None]
     start: int  # 0-based index of the chunk's first row in the source
+    # JSONL only: each line's object as parsed ({} for a malformed line), so a writer can
+    # give every line back with its own keys and value types rather than the frame's union
+    records: list[dict] | None = None
 
     def row_name(self, offset: int, source: str) -> str:
         return f"{source} row {self.start + offset + 1}"
@@ -47,8 +51,13 @@ class Chunk:
 # --------------------------------------------------------------------------- reading
 
 
+STDIN = "-"  # as a source: JSONL read from standard input
+
+
 def source_format(source: str | Path) -> str:
-    """'csv' | 'tsv' | 'jsonl' | 'parquet' | 'saved' (a datasets directory) | 'hub'."""
+    """'csv' | 'tsv' | 'jsonl' | 'parquet' | 'saved' (a datasets directory) | 'hub'; ``-`` is JSONL on stdin."""
+    if str(source) == STDIN:
+        return "jsonl"
     path = Path(source)
     if path.is_dir():
         return "saved"
@@ -75,7 +84,8 @@ def iter_chunks(
 
     CSV/TSV cells stay strings exactly as written ("NA" is not turned into a null), and
     bytes that are not UTF-8 survive as surrogate escapes so ``text_problem`` can report
-    them per row. A malformed JSONL line becomes an empty row with its error.
+    them per row (and a writer using ``errors="surrogateescape"`` gives the bytes back).
+    A malformed JSONL line becomes an empty row with its error; ``-`` reads JSONL from stdin.
     ``split`` picks the split of a saved ``DatasetDict`` or a hub data set.
     """
     fmt = source_format(source)
@@ -104,7 +114,7 @@ def _iter_delimited(source, chunk_size: int, sep: str) -> Iterator[Chunk]:
         reader = pd.read_csv(
             source,
             sep=sep,
-            dtype=str,
+            dtype=object,  # pandas' str dtype is Arrow-backed and rejects the surrogate escapes
             keep_default_na=False,
             chunksize=chunk_size,
             encoding="utf-8",
@@ -123,7 +133,8 @@ def _iter_jsonl(source, chunk_size: int) -> Iterator[Chunk]:
     records: list[dict] = []
     errors: list[str | None] = []
     start = 0
-    with open(source, "rb") as handle:
+    handle = sys.stdin.buffer if str(source) == STDIN else open(source, "rb")
+    with handle:
         for line_number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue  # blank lines separate nothing in JSONL; they are not rows
@@ -137,13 +148,18 @@ def _iter_jsonl(source, chunk_size: int) -> Iterator[Chunk]:
                 records.append({})
                 errors.append(f"line {line_number}: malformed JSON ({exc})")
             if len(records) == chunk_size:
-                yield Chunk(pd.DataFrame.from_records(records), errors, start)
+                yield _jsonl_chunk(records, errors, start)
                 start += len(records)
                 records, errors = [], []
     if records:
-        frame = pd.DataFrame.from_records(records)
-        frame.index = range(len(records))
-        yield Chunk(frame, errors, start)
+        yield _jsonl_chunk(records, errors, start)
+
+
+def _jsonl_chunk(records: list[dict], errors: list[str | None], start: int) -> Chunk:
+    # object dtype keeps JSON's own values (an int with a missing neighbour stays an int), and
+    # the explicit index keeps a row for every line even when none of them has a key
+    frame = pd.DataFrame(records, index=range(len(records)), dtype=object)
+    return Chunk(frame, errors, start, records=records)
 
 
 def _open_dataset(source, fmt: str, *, hub_config: str | None, split: str | None) -> Dataset:

@@ -28,7 +28,7 @@ def evaluate(cfg: DictConfig) -> dict:
     # scoring a predictions file pairs line i with row i, so no row may be dropped on load
     dataset = load_splits(cfg.data, seed=cfg.seed, splits=(split,), keep_all_rows=bool(cfg.predictions))[split]
     if cfg.predictions:
-        predicted = read_predictions(cfg.predictions)
+        predicted = read_predictions(cfg.predictions, extra_aliases=dict(cfg.data.get("label_map") or {}))
         if len(predicted) != len(dataset):
             raise DataError(
                 f"{cfg.predictions}: {len(predicted)} predictions for {len(dataset)} {split} examples"
@@ -59,10 +59,11 @@ def evaluate_dataset(classifier, dataset, batch_size: int = 64) -> dict:
     return compute_metrics(predicted, dataset["label"])
 
 
-def read_predictions(path: str | Path) -> list[str]:
+def read_predictions(path: str | Path, extra_aliases: dict | None = None) -> list[str]:
     """Predicted labels from a file: one label a line, or a table with a ``stance`` column.
 
-    Labels go through the same aliases as gold labels, so 'FAVOR', 'against', 2 ... work.
+    Labels go through the same aliases as gold labels (and the data config's label_map),
+    so 'FAVOR', 'against', or a data set's numeric codes all work.
     """
     path = Path(path)
     if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet"):
@@ -72,9 +73,10 @@ def read_predictions(path: str | Path) -> list[str]:
                 present = ", ".join(map(str, chunk.frame.columns))
                 raise DataError(f"{path}: missing column '{PREDICTION_COLUMN}'; columns present: {present}")
             for offset, value in enumerate(chunk.frame[PREDICTION_COLUMN]):
-                labels.append(normalize_label(value, where=chunk.row_name(offset, str(path))))
+                labels.append(normalize_label(value, where=chunk.row_name(offset, str(path)), extra_aliases=extra_aliases))
         return labels
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     lines = path.read_text(encoding="utf-8").splitlines()
-    return [normalize_label(line, where=f"{path} line {i}") for i, line in enumerate(lines, start=1) if line.strip()]
+    # a blank line is a missing prediction, reported with its line number, not skipped
+    return [normalize_label(line, where=f"{path} line {i}", extra_aliases=extra_aliases) for i, line in enumerate(lines, start=1)]

@@ -29,7 +29,8 @@ def normalize_label(value: object, *, where: str = "", extra_aliases: dict | Non
     """
     key = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value).strip()
     if extra_aliases:
-        key = str(extra_aliases.get(key, extra_aliases.get(key.lower(), key)))
+        # config keys may arrive as ints (YAML `0: none`); the file's cells are strings
+        key = str({str(k).lower(): v for k, v in extra_aliases.items()}.get(key.lower(), key))
     label = ALIASES.get(key.lower())
     if label is None:
         accepted = ", ".join(sorted(set(ALIASES) | set(extra_aliases or {})))
