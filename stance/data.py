@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
+import numpy as np
 import pandas as pd
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
@@ -79,6 +80,7 @@ def iter_chunks(
     *,
     hub_config: str | None = None,
     split: str | None = None,
+    encoding: str = "utf-8",
 ) -> Iterator[Chunk]:
     """Yield the rows of ``source`` in chunks of at most ``chunk_size``, every column as read.
 
@@ -86,11 +88,12 @@ def iter_chunks(
     bytes that are not UTF-8 survive as surrogate escapes so ``text_problem`` can report
     them per row (and a writer using ``errors="surrogateescape"`` gives the bytes back).
     A malformed JSONL line becomes an empty row with its error; ``-`` reads JSONL from stdin.
-    ``split`` picks the split of a saved ``DatasetDict`` or a hub data set.
+    ``split`` picks the split of a saved ``DatasetDict`` or a hub data set; ``encoding``
+    is that of CSV/TSV files (some public data sets are not UTF-8).
     """
     fmt = source_format(source)
     if fmt in ("csv", "tsv"):
-        yield from _iter_delimited(source, chunk_size, sep="," if fmt == "csv" else "\t")
+        yield from _iter_delimited(source, chunk_size, sep="," if fmt == "csv" else "\t", encoding=encoding)
     elif fmt == "jsonl":
         yield from _iter_jsonl(source, chunk_size)
     elif fmt == "parquet":
@@ -108,7 +111,7 @@ def iter_chunks(
             yield Chunk(frame, [None] * len(frame), start)
 
 
-def _iter_delimited(source, chunk_size: int, sep: str) -> Iterator[Chunk]:
+def _iter_delimited(source, chunk_size: int, sep: str, encoding: str) -> Iterator[Chunk]:
     start = 0
     try:
         reader = pd.read_csv(
@@ -117,7 +120,7 @@ def _iter_delimited(source, chunk_size: int, sep: str) -> Iterator[Chunk]:
             dtype=object,  # pandas' str dtype is Arrow-backed and rejects the surrogate escapes
             keep_default_na=False,
             chunksize=chunk_size,
-            encoding="utf-8",
+            encoding=encoding,
             encoding_errors="surrogateescape",
         )
         for frame in reader:
@@ -246,12 +249,7 @@ def load_splits(
     ``keep_all_rows`` keeps empty texts and duplicates, so that row i of the split is
     row i of the file (for scoring a predictions file line by line).
     """
-    frames = {split: _read_split(cfg, split, keep_all_rows) for split in SPLITS if cfg.get(split)}
-    if not frames:
-        raise DataError(f"data config {cfg.get('name', '')!r} names no split file (set data.train, data.dev or data.test)")
-    if "train" in splits and "train" not in frames:
-        raise DataError("training needs data.train")
-    frames = _fill_missing_splits(frames, splits, cfg, seed)
+    frames = _mixture_frames(cfg, seed, splits, keep_all_rows) if cfg.get("sources") else _source_frames(cfg, seed, splits, keep_all_rows)
     _check_overlap(frames, on_overlap=cfg.get("on_overlap", "error"))
     result = DatasetDict()
     for split in splits:
@@ -262,29 +260,66 @@ def load_splits(
     return result
 
 
+def _source_frames(cfg: Mapping, seed: int, splits: tuple[str, ...], keep_all_rows: bool) -> dict[str, pd.DataFrame]:
+    frames = {split: _read_split(cfg, split, keep_all_rows) for split in SPLITS if cfg.get(split)}
+    if not frames:
+        raise DataError(f"data config {cfg.get('name', '')!r} names no split file (set data.train, data.dev or data.test)")
+    if "train" in splits and "train" not in frames:
+        raise DataError("training needs data.train")
+    return _fill_missing_splits(frames, splits, cfg, seed)
+
+
+def _mixture_frames(cfg: Mapping, seed: int, splits: tuple[str, ...], keep_all_rows: bool) -> dict[str, pd.DataFrame]:
+    """Training data from several sources, each repeated or subsampled by its weight.
+
+    Dev and test come from ``eval_source`` alone when it is set (so model selection and
+    the reported score are those of the benchmark), else from every source together.
+    """
+    sources, eval_source = cfg["sources"], cfg.get("eval_source")
+    if eval_source and eval_source not in sources:
+        raise DataError(f"data.eval_source {eval_source!r} is not one of the sources: {', '.join(sources)}")
+    weights = cfg.get("weights") or {}
+    rng = np.random.default_rng(seed)
+    frames: dict[str, list[pd.DataFrame]] = {split: [] for split in splits}
+    for name, source_cfg in sources.items():
+        wanted = splits if not eval_source or name == eval_source else tuple(s for s in splits if s == "train")
+        if not wanted:
+            continue
+        loaded = _source_frames(source_cfg, seed, wanted, keep_all_rows)
+        for split in wanted:
+            frame = loaded[split]
+            if split == "train":
+                frame = _reweight(frame, float(weights.get(name, 1.0)), rng)
+                log.info("mixture: %d training examples from %s (weight %s)", len(frame), name, weights.get(name, 1.0))
+            frames[split].append(frame)
+    return {split: pd.concat(parts, ignore_index=True) for split, parts in frames.items()}
+
+
+def _reweight(frame: pd.DataFrame, weight: float, rng: np.random.Generator) -> pd.DataFrame:
+    """Each example ``floor(weight)`` times, plus a random share for the fraction left."""
+    whole, fraction = int(weight), weight - int(weight)
+    extra = frame.iloc[rng.permutation(len(frame))[: round(fraction * len(frame))]]
+    return pd.concat([frame] * whole + [extra], ignore_index=True)
+
+
 def _read_split(cfg: Mapping, split: str, keep_all_rows: bool) -> pd.DataFrame:
-    source = cfg[split]
-    text_column, label_column = cfg.get("text_column", "text"), cfg.get("label_column", "label")
-    target_column = cfg.get("target_column")
-    raw = read_frame(source, hub_config=cfg.get("hub_config"), split=split)
-    require_columns(raw, [text_column, label_column] + ([target_column] if target_column else []), source)
-    report = SplitReport(rows_read=len(raw))
+    examples = _read_examples(cfg, split)
+    report = SplitReport(rows_read=len(examples))
     extra_aliases = dict(cfg.get("label_map") or {})
     default_target = cfg.get("default_target")
 
     rows = []
-    for i, (text, label) in enumerate(zip(raw[text_column], raw[label_column])):
+    for text, target, label, where in examples.itertuples(index=False):
         problem = text_problem(text)
         if problem and not keep_all_rows:
             report.skipped_text[problem] = report.skipped_text.get(problem, 0) + 1
             continue
-        target = raw[target_column].iat[i] if target_column else None
         if text_problem(target):
             if not default_target:
-                raise DataError(f"{source} row {i + 1}: no target and no data.default_target")
+                raise DataError(f"{where}: no target and no data.default_target")
             target = default_target
-        where = f"{source} row {i + 1}"
-        rows.append(("" if problem else text.strip(), str(target).strip(), normalize_label(label, where=where, extra_aliases=extra_aliases)))
+        label = normalize_label(label, where=where, extra_aliases=extra_aliases)
+        rows.append(("" if problem else text.strip(), str(target).strip(), label))
 
     frame = pd.DataFrame(rows, columns=["text", "target", "label"])
     if not keep_all_rows:
@@ -293,9 +328,65 @@ def _read_split(cfg: Mapping, split: str, keep_all_rows: bool) -> pd.DataFrame:
         report.duplicates_dropped = before - len(frame)
     conflicts = frame.duplicated(["text", "target"]).sum()
     if conflicts:
-        log.warning("%s: %d (text, target) pairs carry more than one label", source, conflicts)
-    report.log(split)
+        log.warning("%s %s: %d (text, target) pairs carry more than one label", cfg.get("name", ""), split, conflicts)
+    report.log(f"{cfg.get('name', '')} {split}".strip())
     return frame
+
+
+def _read_examples(cfg: Mapping, split: str) -> pd.DataFrame:
+    """Raw (text, target, label, where) rows of one split, before any validation."""
+    fmt = cfg.get("format") or "table"
+    if fmt == "tweeteval":
+        return _read_tweeteval(cfg, split)
+    if fmt != "table":
+        raise DataError(f"unknown data.format {fmt!r}; use table or tweeteval")
+    source = str(Path(cfg["path"]) / cfg[split]) if cfg.get("path") else cfg[split]
+    raw = read_frame(source, hub_config=cfg.get("hub_config"), split=split, encoding=cfg.get("encoding") or "utf-8")
+    text_column = cfg.get("text_column", "text")
+    # A wide table carries several (target, label) column pairs per text, e.g. RUW's
+    # (Target 1, Stance 1), (Target 2, Stance 2): each pair is one example.
+    pairs = [tuple(pair) for pair in cfg.get("target_label_columns") or []]
+    if not pairs:
+        pairs = [(cfg.get("target_column"), cfg.get("label_column", "label"))]
+    require_columns(raw, [text_column] + [column for pair in pairs for column in pair if column], source)
+    where = [f"{source} row {i + 1}" for i in range(len(raw))]
+    parts = [
+        pd.DataFrame({
+            "text": raw[text_column],
+            "target": raw[target_column] if target_column else None,
+            "label": raw[label_column],
+            "where": where,
+        })
+        for target_column, label_column in pairs
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _read_tweeteval(cfg: Mapping, split: str) -> pd.DataFrame:
+    """TweetEval's stance layout: ``<path>/<target>/<split>_{text,labels}.txt``, aligned by line.
+
+    ``path`` may instead be the hub data set ``cardiffnlp/tweet_eval`` (configs ``stance_<target>``).
+    """
+    root, split_name = str(cfg["path"]), cfg[split]
+    parts = []
+    for key, phrase in cfg["targets"].items():
+        if Path(root).is_dir():
+            folder = Path(root) / key
+            text_file, label_file = folder / f"{split_name}_text.txt", folder / f"{split_name}_labels.txt"
+            for file in (text_file, label_file):
+                if not file.is_file():
+                    raise DataError(f"no such file: {file} (set data.path to the tweeteval stance folder)")
+            texts = text_file.read_text(encoding="utf-8").splitlines()
+            labels = label_file.read_text(encoding="utf-8").splitlines()
+            if len(texts) != len(labels):
+                raise DataError(f"{folder}: {len(texts)} texts but {len(labels)} labels in split {split_name!r}")
+            where = [f"{text_file} line {i + 1}" for i in range(len(texts))]
+        else:
+            hub = _open_dataset(root, "hub", hub_config=f"stance_{key}", split=split)
+            texts, labels = hub["text"], [str(label) for label in hub["label"]]
+            where = [f"{root}/stance_{key} {split} row {i + 1}" for i in range(len(texts))]
+        parts.append(pd.DataFrame({"text": texts, "target": phrase, "label": labels, "where": where}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _fill_missing_splits(frames: dict, wanted: tuple[str, ...], cfg: Mapping, seed: int) -> dict:
