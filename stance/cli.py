@@ -51,3 +51,73 @@ def eval_main(cfg: DictConfig) -> None:
 
     metrics = _run(evaluate, cfg)
     print(f"f_avg={metrics['f_avg']:.4f} macro_f1={metrics['macro_f1']:.4f} accuracy={metrics['accuracy']:.4f} n={metrics['n']}")
+
+
+def _label_parser():
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="stance-label",
+        description="Label every row of a file as supportive, reserved or opposed toward a target. "
+        "Output: the input's columns, then stance, p_supportive, p_reserved, p_opposed, stance_error.",
+    )
+    parser.add_argument("input", metavar="INPUT", help="CSV, TSV, JSONL or Parquet file; - reads JSONL from stdin")
+    parser.add_argument("--model", required=True, metavar="DIR", help="a model directory written by stance-train")
+    parser.add_argument("-o", "--output", metavar="OUTPUT",
+                        help="file to write, format by extension; - writes JSONL to stdout (default: INPUT.labeled.EXT, stdout for -)")
+    parser.add_argument("--text-column", default="text", help="column holding the statements (default: text)")
+    parser.add_argument("--target-column", help="column holding each row's target (empty cells fall back to --target)")
+    parser.add_argument("--target", help="the target for every row (default: the model's own target)")
+    parser.add_argument("--batch-size", type=int, default=64, help="statements per forward pass (default: 64)")
+    parser.add_argument("--precision", default="auto",
+                        help="auto (bf16 where the CPU/GPU runs it fast, else fp32), fp32, bf16, int8 (dynamic quantisation, CPU)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
+    parser.add_argument("--chunk-size", type=int, default=4096, help="rows read, labeled and written at a time (default: 4096)")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted job from its last finished chunk")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    return parser
+
+
+def label_main(argv: list[str] | None = None) -> None:
+    args = _label_parser().parse_args(argv)
+    level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    import transformers
+
+    from stance.label import label_file
+
+    transformers.utils.logging.disable_progress_bar()  # a weight-loading bar per run is noise here
+    if not args.debug:
+        transformers.utils.logging.set_verbosity_error()
+
+    try:
+        summary = label_file(
+            args.model,
+            args.input,
+            args.output,
+            text_column=args.text_column,
+            target_column=args.target_column,
+            target=args.target,
+            batch_size=args.batch_size,
+            precision=args.precision,
+            device=args.device,
+            chunk_size=args.chunk_size,
+            resume=args.resume,
+            quiet=args.quiet,
+        )
+    except (StanceError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: rerun with --resume to continue from the last finished chunk", file=sys.stderr)
+        sys.exit(130)
+    if not args.quiet:
+        counts = ", ".join(f"{label} {count:,}" for label, count in summary["counts"].items())
+        print(
+            f"{summary['rows']:,} rows -> {'stdout' if summary['output'] == '-' else summary['output']}: {counts}; {summary['errors']:,} with stance_error "
+            f"({summary['seconds']:.1f} s, {summary['rows_per_second']:,.0f} rows/s, {summary['precision']} on {summary['device']})",
+            file=sys.stderr,
+        )

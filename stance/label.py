@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import sys
 import time
@@ -161,7 +162,7 @@ def _check_columns(frame: pd.DataFrame, text_column: str, target_column: str | N
     require_columns(frame, [text_column] + ([target_column] if target_column else []), source)
     clashing = [column for column in ADDED_COLUMNS if column in frame.columns]
     if clashing:
-        raise DataError(f"{source}: already has column {', '.join(map(repr, clashing))}; rename it to keep it")
+        raise DataError(f"{source}: already has the output column(s) {', '.join(map(repr, clashing))}; rename them to keep them")
 
 
 def _label_chunk(classifier, chunk: Chunk, job: dict) -> pd.DataFrame:
@@ -261,7 +262,9 @@ class _JsonlWriter(_DelimitedWriter):
         records = chunk.records if chunk.records is not None else chunk.frame.to_dict("records")
         added = frame.to_dict("records")
         lines = [json.dumps(_jsonable({**record, **extra}), ensure_ascii=False) + "\n" for record, extra in zip(records, added)]
-        handle.write("".join(lines).encode("utf-8", errors="surrogateescape"))
+        # a lone surrogate (an undecodable CSV byte, a "\ud800" escape in the input) can only sit
+        # inside a JSON string, so backslashreplace writes it as a \u escape: every line stays JSON
+        handle.write("".join(lines).encode("utf-8", errors="backslashreplace"))
 
 
 class _ParquetWriter(_DelimitedWriter):
@@ -281,7 +284,7 @@ class _ParquetWriter(_DelimitedWriter):
         if self.parquet_source is not None:
             base = pq.read_schema(self.parquet_source)
         else:
-            base = pa.Schema.from_pandas(chunk.frame, preserve_index=False)
+            base = pa.Schema.from_pandas(_valid_utf8(chunk.frame), preserve_index=False)
         added = [pa.field("stance", pa.string()), *(pa.field(c, pa.float64()) for c in PROBA_COLUMNS)]
         self.schema = pa.schema([*base.remove_metadata(), *added, pa.field("stance_error", pa.string())])
 
@@ -290,7 +293,7 @@ class _ParquetWriter(_DelimitedWriter):
         import pyarrow.parquet as pq
 
         try:
-            table = pa.Table.from_pandas(self._aligned(frame, chunk), schema=self.schema, preserve_index=False)
+            table = pa.Table.from_pandas(_valid_utf8(self._aligned(frame, chunk)), schema=self.schema, preserve_index=False)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise DataError(f"rows from {chunk.start + 1} do not fit the Parquet schema of the first rows ({exc}); write JSONL") from None
         pq.write_table(table.replace_schema_metadata(None), handle)
@@ -298,12 +301,27 @@ class _ParquetWriter(_DelimitedWriter):
     def join(self, parts: list[Path], handle) -> None:
         import pyarrow.parquet as pq
 
+        if self.schema is None:
+            raise DataError("the input has no columns and no rows: nothing to write as Parquet")
         with pq.ParquetWriter(handle, self.schema) as writer:
             for part in parts:
                 writer.write_table(pq.read_table(part, schema=self.schema))
 
 
 _WRITERS = {"csv": _DelimitedWriter, "tsv": _TsvWriter, "jsonl": _JsonlWriter, "parquet": _ParquetWriter}
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_utf8(frame: pd.DataFrame) -> pd.DataFrame:
+    """Parquet strings must be UTF-8: undecodable input bytes become U+FFFD (stance_error names the row)."""
+
+    def fix(value):
+        return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    objects = [column for column in frame.columns if frame[column].dtype == object]
+    return frame.assign(**{column: frame[column].map(fix) for column in objects}) if objects else frame
 
 
 def _jsonable(record: dict) -> dict:
@@ -386,8 +404,7 @@ def _join(writer, parts: Path, output: str) -> None:
     pieces = [parts / _part_name(i) for i in range(_finished_parts(parts))]
     joined = parts / "joined.tmp"
     with open(joined, "wb") as handle:
-        if pieces:
-            writer.join(pieces, handle)
+        writer.join(pieces, handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(joined, output)  # same folder, so the rename is atomic
