@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
@@ -15,6 +15,9 @@ from stance.labels import LABELS, LabelError, normalize_label
 from stance.modeling import DEFAULT_TARGET_KEY, encode_pairs
 from stance.runtime import resolve_device, resolve_precision
 
+if TYPE_CHECKING:
+    from stance.linear import LinearStance
+
 MAX_LENGTH_KEY = "stance_max_length"
 
 
@@ -22,20 +25,30 @@ class StanceClassifier:
     """Label statements as supportive, reserved or opposed toward a target.
 
     Loads any directory written by ``stance-train`` (or another three-way stance model
-    whose ``id2label`` maps onto the labels through the aliases).
+    whose ``id2label`` maps onto the labels through the aliases). ``targets`` is None
+    (the model's own target), one phrase for every text, or one phrase per text.
 
     >>> from stance import StanceClassifier
-    >>> clf = StanceClassifier.from_pretrained("outputs/2026-11-25/09-00-00/model")  # doctest: +SKIP
-    >>> clf.predict("We are ready to send troops as part of a reassurance force.")  # doctest: +SKIP
-    'supportive'
-    >>> clf.predict_proba(["No soldiers of ours will go.", "Not on the agenda now."]).shape  # doctest: +SKIP
-    (2, 3)
+    >>> clf = StanceClassifier.from_pretrained(model_dir)  # e.g. "outputs/2026-11-25/09-00-00/model"
+    >>> clf.labels
+    ('supportive', 'reserved', 'opposed')
+    >>> clf.predict("We are ready to send troops as part of a reassurance force.") in clf.labels
+    True
+    >>> len(clf(["No soldiers of ours will go.", "Not on the agenda now."], targets="troops to Ukraine"))
+    2
+    >>> proba = clf.predict_proba(["No soldiers of ours will go.", "Not on the agenda now."])
+    >>> proba.shape, bool(abs(proba.sum(axis=1) - 1).max() < 1e-5)
+    ((2, 3), True)
     """
 
     labels: tuple[str, ...] = LABELS
 
-    def __init__(self, model, tokenizer, *, default_target: str | None, max_length: int, device, precision: str):
+    def __init__(
+        self, model, tokenizer, *, default_target: str | None, max_length: int, device, precision: str,
+        linear: LinearStance | None = None,
+    ):
         self.model = model
+        self.linear = linear  # blended in for the targets it was trained on (stance.linear)
         self.tokenizer = tokenizer
         self.default_target = default_target
         self.max_length = max_length
@@ -81,6 +94,7 @@ class StanceClassifier:
             max_length=int(length),
             device=torch_device,
             precision=resolved,
+            linear=_linear_beside(Path(path)),
         )
 
     def _targets(self, n: int, targets: str | Sequence[str] | None) -> list[str]:
@@ -98,7 +112,7 @@ class StanceClassifier:
     def predict_proba(
         self, texts: str | Sequence[str], targets: str | Sequence[str] | None = None, batch_size: int = 64
     ) -> np.ndarray:
-        """Probabilities, shape (n, 3), columns in ``self.labels`` order; rows sum to 1.
+        """Probabilities, shape (n, 3) (shape (3,) for one string), columns in ``self.labels`` order; rows sum to 1.
 
         Texts are sorted by length and padded per batch, so a batch of short statements
         does not pay for the longest one in the input.
@@ -119,6 +133,12 @@ class StanceClassifier:
                 ).to(self.device)
                 logits = self.model(**batch).logits.float()
                 out[rows] = torch.softmax(logits[:, self._columns], dim=-1).cpu().numpy()
+        if self.linear is not None and self.linear.blend_weight:
+            known = self.linear.knows(pair_targets)
+            if known.any():
+                weight = self.linear.blend_weight
+                linear = self.linear.predict_proba([t for t, k in zip(texts, known) if k], np.asarray(pair_targets)[known])
+                out[known] = (1 - weight) * out[known] + weight * linear
         return out[0] if single else out
 
     def predict(
@@ -131,3 +151,10 @@ class StanceClassifier:
         return [LABELS[i] for i in proba.argmax(axis=1)]
 
     __call__ = predict
+
+
+def _linear_beside(path: Path):
+    """The linear model saved in ``path`` to blend with the transformer (stance.linear), or None."""
+    from stance.linear import LINEAR_DIRNAME, LinearStance  # scikit-learn only for models that have one
+
+    return LinearStance.load(path / LINEAR_DIRNAME) if (path / LINEAR_DIRNAME).is_dir() else None
