@@ -25,6 +25,7 @@ from stance.data import load_splits
 from stance.errors import StanceError
 from stance.evaluation import evaluate_dataset
 from stance.labels import LABELS
+from stance.linear import fit_blend
 from stance.metrics import compute_metrics
 from stance.modeling import build_model, encode_pairs
 from stance.runtime import resolve_device, resolve_precision
@@ -37,7 +38,7 @@ METRICS_NAME = "metrics.json"
 
 
 def train(cfg: DictConfig) -> dict:
-    """Train on ``cfg.data``, keep the epoch with the best dev macro-F1, save it, score dev and test.
+    """Train on ``cfg.data``, keep the epoch with the best dev ``trainer.select_metric``, save it, score dev and test.
 
     Writes ``<cfg.output_dir>/model`` (weights as safetensors, tokenizer, ``config.json``
     with ``id2label`` and the default target, the resolved config, ``metrics.json``) and
@@ -81,7 +82,7 @@ def train(cfg: DictConfig) -> dict:
         save_steps=eval_steps,
         save_total_limit=1,
         load_best_model_at_end=True,
-        metric_for_best_model="macro_f1",
+        metric_for_best_model=trainer_cfg.select_metric,
         greater_is_better=True,
         logging_steps=trainer_cfg.logging_steps,
         seed=cfg.seed,
@@ -105,7 +106,6 @@ def train(cfg: DictConfig) -> dict:
     )
     log.info("training %s on %d examples (%s, %s)", cfg.model.kind, len(encoded["train"]), device, precision)
     train_output = trainer.train()
-    train_seconds = time.perf_counter() - started
 
     model_dir = output_dir / MODEL_DIRNAME
     staging = output_dir / (MODEL_DIRNAME + ".partial")
@@ -115,6 +115,11 @@ def train(cfg: DictConfig) -> dict:
     OmegaConf.save(cfg, staging / RESOLVED_CONFIG_NAME, resolve=True)
 
     classifier = StanceClassifier.from_pretrained(staging, device=str(device), precision="fp32")
+    blend = None
+    if cfg.get("linear"):  # a linear model beside the transformer, blended by a weight chosen on dev
+        blend = fit_blend(cfg.linear, splits, classifier, trainer_cfg.select_metric, staging)
+        classifier = StanceClassifier.from_pretrained(staging, device=str(device), precision="fp32")
+    train_seconds = time.perf_counter() - started
     metrics = {
         "dev": evaluate_dataset(classifier, splits["dev"], batch_size=trainer_cfg.eval_batch_size),
         "test": evaluate_dataset(classifier, splits["test"], batch_size=trainer_cfg.eval_batch_size),
@@ -124,6 +129,7 @@ def train(cfg: DictConfig) -> dict:
         "device": str(device),
         "precision": precision,
         "examples": {split: len(splits[split]) for split in splits},
+        **({"linear_blend": blend} if blend else {}),
     }
     (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
     shutil.rmtree(model_dir, ignore_errors=True)
