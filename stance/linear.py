@@ -219,4 +219,4 @@ def fit_blend(linear_cfg: Mapping, splits, classifier, select_metric: str, direc
     model.save(Path(directory) / LINEAR_DIRNAME)
     log.info("linear blend: weight %.1f (dev %s %.4f; transformer alone %.4f, linear alone %.4f)",
              best, select_metric, scores[best], scores[0.0], scores[1.0])
-    return {"blend_weight": best, f"dev_{select_metric}_by_weight": scores}
+    return {"blend_weight": best, f"dev_{select_metric}_by_weight": {f"{w:g}": score for w, score in scores.items()}}

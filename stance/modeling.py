@@ -16,6 +16,9 @@ from transformers import (
 
 from stance.errors import StanceError
 from stance.labels import ID2LABEL, LABEL2ID, LABELS
+from stance.mean_pooling import MeanPoolingBertConfig, MeanPoolingBertForSequenceClassification
+
+POOLINGS = ("cls", "mean")  # what the classification head reads: [CLS] via the pooler, or the token mean
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +49,13 @@ def build_model(model_cfg: Mapping, default_target: str, seed: int = 0) -> tuple
     """Tokenizer and a three-label classifier, labeled with LABELS and the default target.
 
     ``tiny`` is a small randomly initialised BERT with the MiniLM tokenizer, built locally
-    so tests exercise the whole path in seconds. Remote code is never trusted.
+    so tests exercise the whole path in seconds. ``model.pooling=mean`` (BERT checkpoints)
+    classifies the mean of the token states (stance.mean_pooling). Remote code is never trusted.
     """
     source = model_source(model_cfg)
+    pooling = model_cfg.get("pooling", "cls")
+    if pooling not in POOLINGS:
+        raise StanceError(f"unknown model.pooling {pooling!r}; use {' or '.join(POOLINGS)}")
     label_kwargs = {"num_labels": len(LABELS), "id2label": dict(ID2LABEL), "label2id": dict(LABEL2ID)}
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=False)
@@ -56,7 +63,7 @@ def build_model(model_cfg: Mapping, default_target: str, seed: int = 0) -> tuple
             import torch
 
             torch.manual_seed(seed)
-            config = BertConfig(
+            config = (MeanPoolingBertConfig if pooling == "mean" else BertConfig)(
                 vocab_size=tokenizer.vocab_size,
                 hidden_size=model_cfg.get("hidden_size", 32),
                 num_hidden_layers=model_cfg.get("num_layers", 2),
@@ -65,9 +72,10 @@ def build_model(model_cfg: Mapping, default_target: str, seed: int = 0) -> tuple
                 max_position_embeddings=512,
                 **label_kwargs,
             )
-            model = BertForSequenceClassification(config)
+            model = (MeanPoolingBertForSequenceClassification if pooling == "mean" else BertForSequenceClassification)(config)
         else:
-            model = AutoModelForSequenceClassification.from_pretrained(
+            model_class = MeanPoolingBertForSequenceClassification if pooling == "mean" else AutoModelForSequenceClassification
+            model = model_class.from_pretrained(
                 source, trust_remote_code=False, ignore_mismatched_sizes=True, **label_kwargs
             )
     except OSError as exc:
