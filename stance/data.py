@@ -199,6 +199,11 @@ def read_frame(source: str | Path, **kwargs) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+# a lone surrogate: an undecodable byte kept by iter_chunks (surrogateescape), or a
+# JSON escape such as \ud800; tokenizers reject both
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def text_problem(value: object) -> str | None:
     """Why ``value`` cannot be labeled as a text, or None when it can."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -207,7 +212,7 @@ def text_problem(value: object) -> str | None:
         return f"text is not a string ({type(value).__name__})"
     if not value.strip():
         return "empty text"
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
+    if _LONE_SURROGATE.search(value):
         return "text is not valid UTF-8"
     return None
 

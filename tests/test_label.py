@@ -118,16 +118,18 @@ def test_bad_rows_keep_their_place_with_a_reason(tiny_model_dir, tmp_path):
         json.dumps({"id": 4, "text": 42}),
         json.dumps({"id": 5}),
         json.dumps({"id": 6, "text": "   "}),
+        json.dumps({"id": 7, "text": "\ud800 a lone surrogate escape"}),
     ]
     (tmp_path / "bad.jsonl").write_text("\n".join(lines) + "\n")
     label(tiny_model_dir, tmp_path / "bad.jsonl", tmp_path / "bad.out.jsonl")
     records = [json.loads(line) for line in (tmp_path / "bad.out.jsonl").read_text().splitlines()]
-    assert len(records) == 6
-    assert [r.get("id") for r in records] == [1, None, 3, 4, 5, 6]
+    assert len(records) == 7
+    assert [r.get("id") for r in records] == [1, None, 3, 4, 5, 6, 7]
     assert records[0]["stance"] in LABELS and records[0]["stance_error"] == ""
     assert records[1]["stance_error"].startswith("line 2: malformed JSON") and records[1]["p_supportive"] is None
     errors = [r["stance_error"] for r in records[2:]]
-    assert errors == ["missing text", "text is not a string (int)", "missing text", "empty text"]
+    assert errors == ["missing text", "text is not a string (int)", "missing text", "empty text", "text is not valid UTF-8"]
+    assert records[6]["text"] == "\ud800 a lone surrogate escape"  # given back as it came
 
     nulls = pd.DataFrame({"text": ["we are ready to send soldiers", None, float("nan")]})
     label(tiny_model_dir, write(nulls, tmp_path / "nulls.parquet"), tmp_path / "nulls.out.parquet")
