@@ -112,12 +112,15 @@ def label_main(argv: list[str] | None = None) -> None:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
-        print("interrupted: rerun with --resume to continue from the last finished chunk", file=sys.stderr)
+        streaming = "-" in (args.input, args.output)
+        print("interrupted" + ("" if streaming else ": rerun with --resume to continue from the last finished chunk"), file=sys.stderr)
         sys.exit(130)
     if not args.quiet:
         counts = ", ".join(f"{label} {count:,}" for label, count in summary["counts"].items())
+        resumed = f" ({summary['resumed_rows']:,} from the interrupted run)" if summary["resumed_rows"] else ""
         print(
-            f"{summary['rows']:,} rows -> {'stdout' if summary['output'] == '-' else summary['output']}: {counts}; {summary['errors']:,} with stance_error "
+            f"{summary['rows']:,} rows{resumed} -> {'stdout' if summary['output'] == '-' else summary['output']}: "
+            f"{counts}; {summary['errors']:,} with stance_error "
             f"({summary['seconds']:.1f} s, {summary['rows_per_second']:,.0f} rows/s, {summary['precision']} on {summary['device']})",
             file=sys.stderr,
         )

@@ -73,8 +73,11 @@ def label_file(
     per input row, in order. A row that cannot be labeled (empty, null or undecodable
     text, a malformed JSONL line, no target) gets an empty label and the reason in
     ``stance_error``. A row's target is its ``target_column`` cell, else ``target``, else
-    the model's default target. Returns a summary: rows, labeled, errors, label counts,
-    seconds, rows_per_second, resumed_rows, output, precision, device.
+    the model's default target.
+
+    Returns a summary: ``rows`` written, of which ``resumed_rows`` came from an interrupted
+    run; over the rest, ``labeled``, ``errors`` (rows with a ``stance_error``), ``counts``
+    per label and ``rows_per_second``; then seconds, output, precision, device.
     """
     from stance.classifier import StanceClassifier
 
@@ -110,7 +113,8 @@ def label_file(
         # a wrong column fails here, before anything is written
         _check_columns(first.frame, text_column, target_column, input)
         chunks = itertools.chain([first], chunks)
-    writer = _WRITERS[out_format](input if in_format == "parquet" else None)
+    # Parquet to Parquet keeps the input's column types; otherwise they come from the first chunk
+    writer = _ParquetWriter(input if in_format == "parquet" else None) if out_format == "parquet" else _WRITERS[out_format]()
     rows = resumed = 0
     counts = dict.fromkeys(LABELS, 0)
     progress = _progress(input, in_format, quiet)
@@ -182,7 +186,7 @@ def _label_chunk(classifier, chunk: Chunk, job: dict) -> pd.DataFrame:
         if errors[i] is None:
             targets[i] = row_targets[i] if text_problem(row_targets[i]) is None else fallback
             if not targets[i]:
-                errors[i] = "no target (empty target cell and no --target)"
+                errors[i] = "empty target cell, and no --target or model default to fall back on"
     ok = [i for i in range(n) if errors[i] is None]
 
     proba = np.full((n, len(LABELS)), np.nan)
@@ -221,8 +225,7 @@ class _DelimitedWriter:
 
     sep = ","
 
-    def __init__(self, parquet_source: str | Path | None):
-        self.parquet_source = parquet_source
+    def __init__(self):
         self.columns: list | None = None
 
     def observe(self, chunk: Chunk) -> None:
@@ -270,8 +273,9 @@ class _JsonlWriter(_DelimitedWriter):
 class _ParquetWriter(_DelimitedWriter):
     """One file per chunk, joined as one row group per chunk; the input's schema (or the first chunk's)."""
 
-    def __init__(self, parquet_source):
-        super().__init__(parquet_source)
+    def __init__(self, parquet_source: str | Path | None):
+        super().__init__()
+        self.parquet_source = parquet_source
         self.schema = None
 
     def observe(self, chunk: Chunk) -> None:
@@ -308,7 +312,7 @@ class _ParquetWriter(_DelimitedWriter):
                 writer.write_table(pq.read_table(part, schema=self.schema))
 
 
-_WRITERS = {"csv": _DelimitedWriter, "tsv": _TsvWriter, "jsonl": _JsonlWriter, "parquet": _ParquetWriter}
+_WRITERS = {"csv": _DelimitedWriter, "tsv": _TsvWriter, "jsonl": _JsonlWriter}
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
