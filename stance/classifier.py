@@ -155,6 +155,10 @@ class StanceClassifier:
 
 def _linear_beside(path: Path):
     """The linear model saved in ``path`` to blend with the transformer (stance.linear), or None."""
-    from stance.linear import LINEAR_DIRNAME, LinearStance  # scikit-learn only for models that have one
+    # "linear" is stance.linear.LINEAR_DIRNAME, spelled out so that models without one never
+    # import scikit-learn and scipy (half a second of every stance-label start)
+    if not (path / "linear").is_dir():
+        return None
+    from stance.linear import LINEAR_DIRNAME, LinearStance
 
-    return LinearStance.load(path / LINEAR_DIRNAME) if (path / LINEAR_DIRNAME).is_dir() else None
+    return LinearStance.load(path / LINEAR_DIRNAME)
