@@ -120,6 +120,7 @@ def main() -> None:
                         "1 gives comparable numbers on a machine whose cores other jobs share")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import datasets
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -129,6 +130,7 @@ def main() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()  # the tiny model's training maps its splits
     table, origin = statements(args.n)
     texts, targets = table["text"].tolist(), table["target"].tolist()
     work = Path(tempfile.mkdtemp(prefix="bench_label_"))
