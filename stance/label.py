@@ -246,7 +246,10 @@ class _DelimitedWriter:
         table = self._aligned(frame, chunk)
         # surrogateescape writes undecodable input bytes back exactly as they were read
         text = table.to_csv(index=False, header=first, sep=self.sep, lineterminator="\n")
-        handle.write(text.encode("utf-8", errors="surrogateescape"))
+        try:
+            handle.write(text.encode("utf-8", errors="surrogateescape"))
+        except UnicodeEncodeError:  # a lone surrogate that stands for no byte (a JSON \ud800 escape)
+            handle.write(_NOT_A_BYTE.sub("\ufffd", text).encode("utf-8", errors="surrogateescape"))
 
     def join(self, parts: list[Path], handle) -> None:
         for part in parts:
@@ -316,6 +319,7 @@ _WRITERS = {"csv": _DelimitedWriter, "tsv": _TsvWriter, "jsonl": _JsonlWriter}
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")  # surrogates other than surrogateescape's
 
 
 def _valid_utf8(frame: pd.DataFrame) -> pd.DataFrame:

@@ -130,6 +130,8 @@ def test_bad_rows_keep_their_place_with_a_reason(tiny_model_dir, tmp_path):
     errors = [r["stance_error"] for r in records[2:]]
     assert errors == ["missing text", "text is not a string (int)", "missing text", "empty text", "text is not valid UTF-8"]
     assert records[6]["text"] == "\ud800 a lone surrogate escape"  # given back as it came
+    label(tiny_model_dir, tmp_path / "bad.jsonl", tmp_path / "bad.jsonl.csv")
+    assert read(tmp_path / "bad.jsonl.csv")["stance_error"].iloc[6] == "text is not valid UTF-8"
 
     nulls = pd.DataFrame({"text": ["we are ready to send soldiers", None, float("nan")]})
     label(tiny_model_dir, write(nulls, tmp_path / "nulls.parquet"), tmp_path / "nulls.out.parquet")
