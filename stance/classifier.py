@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from stance.ensemble import member_dirs
 from stance.errors import StanceError
 from stance.labels import LABELS, LabelError, normalize_label
 from stance.modeling import DEFAULT_TARGET_KEY, encode_pairs
@@ -45,10 +46,11 @@ class StanceClassifier:
 
     def __init__(
         self, model, tokenizer, *, default_target: str | None, max_length: int, device, precision: str,
-        linear: LinearStance | None = None,
+        linear: LinearStance | None = None, members: Sequence["StanceClassifier"] = (),
     ):
         self.model = model
         self.linear = linear  # blended in for the targets it was trained on (stance.linear)
+        self.members = list(members)  # more seeds of the same recipe, averaged in (stance.ensemble)
         self.tokenizer = tokenizer
         self.default_target = default_target
         self.max_length = max_length
@@ -98,6 +100,10 @@ class StanceClassifier:
             device=torch_device,
             precision=resolved,
             linear=_linear_beside(Path(path)),
+            members=[
+                cls.from_pretrained(member, device=device, precision=precision, max_length=max_length)
+                for member in member_dirs(path)
+            ],
         )
 
     def _targets(self, n: int, targets: str | Sequence[str] | None) -> list[str]:
@@ -136,6 +142,8 @@ class StanceClassifier:
                 ).to(self.device)
                 logits = self.model(**batch).logits.float()
                 out[rows] = torch.softmax(logits[:, self._columns], dim=-1).cpu().numpy()
+        if self.members:
+            out = np.mean([out] + [member.predict_proba(texts, pair_targets, batch_size) for member in self.members], axis=0)
         if self.linear is not None and self.linear.blend_weight:
             known = self.linear.knows(pair_targets)
             if known.any():

@@ -22,6 +22,7 @@ from transformers import (
 
 from stance.classifier import MAX_LENGTH_KEY, StanceClassifier
 from stance.data import load_splits
+from stance.ensemble import train_members
 from stance.errors import StanceError
 from stance.evaluation import evaluate_dataset
 from stance.labels import LABELS
@@ -114,6 +115,7 @@ def train(cfg: DictConfig) -> dict:
     (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the model directory holds safetensors and text only
     OmegaConf.save(cfg, staging / RESOLVED_CONFIG_NAME, resolve=True)
 
+    members = train_members(cfg, staging) if cfg.get("ensemble") else None  # more seeds, averaged with this one
     classifier = StanceClassifier.from_pretrained(staging, device=str(device), precision="fp32")
     blend = None
     if cfg.get("linear"):  # a linear model beside the transformer, blended by a weight chosen on dev
@@ -130,6 +132,7 @@ def train(cfg: DictConfig) -> dict:
         "precision": precision,
         "examples": {split: len(splits[split]) for split in splits},
         **({"linear_blend": blend} if blend else {}),
+        **({"ensemble_members": members} if members else {}),
     }
     (staging / METRICS_NAME).write_text(json.dumps(metrics, indent=2))
     shutil.rmtree(model_dir, ignore_errors=True)

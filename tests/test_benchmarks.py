@@ -157,3 +157,16 @@ def test_mean_pooling_model_saves_safetensors_and_reloads_through_the_auto_class
     texts = ["We will never send our soldiers.", "A reassurance force should deploy now, with all of its units."]
     one_by_one = [classifier.predict_proba(text) for text in texts]
     assert abs(classifier.predict_proba(texts) - one_by_one).max() < 1e-5  # padding does not move the mean
+
+
+def test_seed_ensemble_trains_full_members_and_averages_their_probabilities(tmp_path, corpus_csv):
+    cfg = compose("train", ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={tmp_path}",
+                            "+ensemble.seeds=[7]"])
+    metrics = train(cfg)
+    member_dir = Path(metrics["model_dir"]) / "members" / "seed-7"
+    assert (member_dir / "model.safetensors").is_file() and [m["seed"] for m in metrics["ensemble_members"]] == [7]
+    ensemble, member = StanceClassifier.from_pretrained(metrics["model_dir"]), StanceClassifier.from_pretrained(member_dir)
+    texts = ["We will never send our soldiers.", "Let us study it first."]
+    averaged = ensemble.predict_proba(texts)
+    ensemble.members = []  # the main model alone
+    assert abs(averaged - (ensemble.predict_proba(texts) + member.predict_proba(texts)) / 2).max() < 1e-6
