@@ -102,7 +102,7 @@ def run(
     result = score(classifier.predict(test["text"], test["target"], batch_size=cfg.trainer.eval_batch_size), test)
     baseline = tfidf_svm_baseline(splits, test)
 
-    name = f"stance {experiment or 'default'} (MiniLM-L6)"
+    name = f"stance {experiment or 'data=' + data} ({cfg.model.name}, seed {cfg.seed})"
     results = {
         "test_f_avg": result["f_avg"],
         "test": result,
