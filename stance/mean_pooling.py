@@ -31,8 +31,9 @@ class MeanPoolingBertForSequenceClassification(BertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         self.post_init()
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None, **kwargs) -> SequenceClassifierOutput:
-        states = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, return_dict=True, **kwargs).last_hidden_state
+    # no **kwargs: Trainer would then hand the model its loss normalisation (num_items_in_batch)
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, labels=None) -> SequenceClassifierOutput:
+        states = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, return_dict=True).last_hidden_state
         mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask
         mask = mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
