@@ -1,6 +1,6 @@
 """RUW (Russia-Ukraine war tweets, targets Russia and Ukraine): train, score test once, write results.json.
 
-    python scripts/bench_ruw.py --data-dir ../shared/datasets/ruw --out bench/ruw --experiment ruw
+    python scripts/bench_ruw.py --data-dir ../shared/datasets/ruw --out outputs/bench/ruw --experiment ruw
 """
 
 import os

@@ -1,6 +1,6 @@
 """TweetEval stance (SemEval-2016 Task 6): train through stance.train, score test once, write results.json.
 
-    python scripts/bench_tweeteval.py --data-dir ../shared/datasets/tweeteval-stance --out bench/blend \
+    python scripts/bench_tweeteval.py --data-dir ../shared/datasets/tweeteval-stance --out outputs/bench/blend \
         --experiment tweeteval_blend [seed=7 ...]
 """
 
