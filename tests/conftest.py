@@ -37,6 +37,18 @@ def write_corpus(path: Path, n: int = 150, seed: int = 0, with_target: bool = Fa
     return path
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """The tiny model gains nothing from threads, and on a loaded shared machine OpenMP's
+    barriers make every small op wait for a time slice (seconds per test instead of ms)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def corpus_csv(tmp_path_factory) -> Path:
     return write_corpus(tmp_path_factory.mktemp("corpus") / "all.csv")

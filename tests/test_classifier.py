@@ -6,10 +6,11 @@ import doctest
 
 import numpy as np
 import pytest
-import torch
 
 from stance import LABELS, StanceClassifier
 from stance.errors import StanceError
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 TEXTS = [
     "Speaker 1 of Rome: we are ready to send soldiers.",
@@ -18,15 +19,6 @@ TEXTS = [
 ]
 TARGET = "deployment of Western/European troops to Ukraine"
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny model gains nothing from threads, and on a loaded shared machine OpenMP's
-    barriers make every small op wait for a time slice (seconds per test instead of ms)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

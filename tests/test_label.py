@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 
 from stance import LABELS, StanceClassifier
 from stance.cli import label_main
 from stance.data import DataError
 from stance.errors import StanceError
 from stance.label import ADDED_COLUMNS, label_file, partial_dir
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 LABEL_SCRIPT = Path(sys.executable).with_name("stance-label")
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # see one_thread below
@@ -30,15 +31,6 @@ TEXTS = [
 ]
 FRAME = pd.DataFrame({"id": ["7", "8", "9", "10"], "text": TEXTS, "note": ["a", "NA", "", "d, with comma"]})
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The tiny model gains nothing from threads, and on a loaded shared machine OpenMP's
-    barriers make every small op wait for a time slice (seconds per test instead of ms)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def write(frame: pd.DataFrame, path: Path) -> Path:
