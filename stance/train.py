@@ -26,7 +26,7 @@ from stance.ensemble import train_members
 from stance.errors import StanceError
 from stance.evaluation import evaluate_dataset
 from stance.labels import LABELS
-from stance.linear import fit_blend
+from stance.linear import LINEAR_DIRNAME, LinearStance, fit_blend
 from stance.metrics import compute_metrics
 from stance.modeling import build_model, encode_pairs
 from stance.runtime import resolve_device, resolve_precision
@@ -120,7 +120,8 @@ def train(cfg: DictConfig) -> dict:
     blend = None
     if cfg.get("linear"):  # a linear model beside the transformer, blended by a weight chosen on dev
         blend = fit_blend(cfg.linear, splits, classifier, trainer_cfg.select_metric, staging)
-        classifier = StanceClassifier.from_pretrained(staging, device=str(device), precision="fp32")
+        # only the linear part is new: read it back as saved, keep the loaded transformer(s)
+        classifier.linear = LinearStance.load(staging / LINEAR_DIRNAME)
     train_seconds = time.perf_counter() - started
     metrics = {
         "dev": evaluate_dataset(classifier, splits["dev"], batch_size=trainer_cfg.eval_batch_size),
