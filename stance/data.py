@@ -14,20 +14,21 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from stance.errors import StanceError
 from stance.labels import LABELS, normalize_label
+
+if TYPE_CHECKING:  # datasets is imported where it is used: stance-label never needs it (a third of a second)
+    from datasets import Dataset, DatasetDict
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "test")
 FILE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-FEATURES = Features({"text": Value("string"), "target": Value("string"), "label": ClassLabel(names=list(LABELS))})
 
 
 class DataError(StanceError):
@@ -256,12 +257,15 @@ def load_splits(
     """
     frames = _mixture_frames(cfg, seed, splits, keep_all_rows) if cfg.get("sources") else _source_frames(cfg, seed, splits, keep_all_rows)
     _check_overlap(frames, on_overlap=cfg.get("on_overlap", "error"))
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+    features = Features({"text": Value("string"), "target": Value("string"), "label": ClassLabel(names=list(LABELS))})
     result = DatasetDict()
     for split in splits:
         frame = frames[split]
         if frame.empty:
             raise DataError(f"split {split!r} is empty after loading {cfg.get(split) or cfg.get('train')}")
-        result[split] = Dataset.from_pandas(frame[["text", "target", "label"]], features=FEATURES, preserve_index=False)
+        result[split] = Dataset.from_pandas(frame[["text", "target", "label"]], features=features, preserve_index=False)
     return result
 
 
