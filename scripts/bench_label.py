@@ -5,9 +5,9 @@
 Measures statements/s of ``transformers.pipeline(batch_size=32)``, of
 ``StanceClassifier.predict`` at each precision and of ``stance-label`` end to end (file
 in, file out, process start included) on those statements and on a longer file of them
-repeated; the agreement of each with fp32 labels; and the peak RSS of ``stance-label`` on 20k and 200k rows. The timed methods run in interleaved
-rounds and each keeps its best round, so a burst of load on a shared machine hurts them
-alike. Statements: the bundled corpus, topped up with RUW tweets (read from
+repeated; the agreement of each with fp32 labels; and the peak RSS of ``stance-label`` on
+20k and 200k rows. The timed methods run in interleaved rounds and each keeps its best
+round, so a burst of load on a shared machine hurts them alike. Statements: the bundled corpus, topped up with RUW tweets (read from
 ``../shared/datasets/ruw`` at run time) to ``-n``.
 """
 
@@ -102,7 +102,14 @@ def cpu_name() -> str:
 
 
 def agreement(labels: list[str], reference: list[str]) -> float:
-    return sum(a == b for a, b in zip(labels, reference)) / len(reference)
+    """Share of ``labels`` equal to ``reference``; a longer file repeats the statements in order."""
+    return sum(label == reference[i % len(reference)] for i, label in enumerate(labels)) / len(labels)
+
+
+def write_repeated(table: pd.DataFrame, n_rows: int, path: Path) -> Path:
+    """A CSV of ``n_rows`` rows: the statements over and over, in order."""
+    table.iloc[[i % len(table) for i in range(n_rows)]].to_csv(path, index=False)
+    return path
 
 
 def main() -> None:
@@ -168,10 +175,8 @@ def main() -> None:
         seconds, _ = run_label(args.model, source, work / "labeled.csv", args.batch_size)
         best["end_to_end"] = min(best.get("end_to_end", float("inf")), seconds)
         labels["end_to_end"] = pd.read_csv(work / "labeled.csv", dtype=str)["stance"].tolist()
-    repeat = [i % len(table) for i in range(args.long_rows)]
     if args.long_rows:
-        long_file = work / "long.csv"
-        table.iloc[repeat].to_csv(long_file, index=False)
+        long_file = write_repeated(table, args.long_rows, work / "long.csv")
         best["end_to_end_long"], _ = run_label(args.model, long_file, work / "long.out.csv", args.batch_size)
         labels["end_to_end_long"] = pd.read_csv(work / "long.out.csv", dtype=str)["stance"].tolist()
 
@@ -182,14 +187,12 @@ def main() -> None:
     ]
     if args.long_rows:
         rows.append((f"stance-label end to end, {args.long_rows:,} rows (the statements repeated), once", "end_to_end_long"))
-        labels["fp32_long"] = [labels["fp32"][i] for i in repeat]
     base = len(texts) / best["pipeline"]
     print(f"\n| method ({args.model}) | statements/s | × pipeline | labels as fp32 |")
     print("|---|---:|---:|---:|")
     for name, key in rows:
         rate = len(labels[key]) / best[key]
-        reference = labels["fp32_long" if key == "end_to_end_long" else "fp32"]
-        print(f"| {name} | {rate:,.0f} | {rate / base:.2f} | {agreement(labels[key], reference):.2%} |")
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f} | {agreement(labels[key], labels['fp32']):.2%} |")
 
     memory = {}
     small, large = args.rss_rows
@@ -197,8 +200,7 @@ def main() -> None:
     print(f"\n| stance-label, rows ({model_name}) | peak RSS | rows/s |")
     print("|---|---:|---:|")
     for n_rows in (small, large):
-        big = work / f"rows_{n_rows}.csv"
-        table.iloc[[i % len(table) for i in range(n_rows)]].to_csv(big, index=False)
+        big = write_repeated(table, n_rows, work / f"rows_{n_rows}.csv")
         seconds, memory[n_rows] = run_label(rss_model, big, work / "big.out.csv", args.batch_size)
         print(f"| {n_rows:,} | {memory[n_rows] / 2**20:,.0f} MiB | {n_rows / seconds:,.0f} |")
     print(f"| ratio {large:,} / {small:,} | {memory[large] / memory[small]:.2f} | |")
