@@ -7,8 +7,9 @@ Measures statements/s of ``transformers.pipeline(batch_size=32)``, of
 in, file out, process start included) on those statements and on a longer file of them
 repeated; the agreement of each with fp32 labels; and the peak RSS of ``stance-label`` on
 20k and 200k rows. The timed methods run in interleaved rounds and each keeps its best
-round, so a burst of load on a shared machine hurts them alike. Statements: the bundled corpus, topped up with RUW tweets (read from
-``../shared/datasets/ruw`` at run time) to ``-n``.
+round, so a burst of load on a shared machine hurts them alike. Statements: the bundled
+corpus, topped up with RUW tweets (read from ``../shared/datasets/ruw`` at run time) to
+``-n``.
 """
 
 from __future__ import annotations
