@@ -31,7 +31,8 @@ import pandas as pd
 
 from stance import StanceClassifier
 from stance.config import corpus_path
-from stance.data import read_frame, text_problem
+from stance.io.checks import text_problem
+from stance.io.readers import read_frame
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("STANCE_DATASETS", REPO.parent / "shared" / "datasets"))
@@ -85,7 +86,7 @@ def run_label(model: str, source: Path, output: Path, batch_size: int) -> tuple[
 def tiny_model(work: Path) -> str:
     """A tiny BERT trained for a few steps on the bundled corpus (as the tests do)."""
     from stance.config import compose
-    from stance.train import train
+    from stance.training import train
 
     with contextlib.redirect_stdout(io.StringIO()):  # the Trainer prints its log dicts
         return train(compose("train", ["model=tiny", "trainer=fast", f"output_dir={work / 'tiny'}"]))["model_dir"]

@@ -8,7 +8,7 @@ import sys
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the bundled model and local data need no hub
 
-from stance.benchmark import main
+from stance.benchmarks.public import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:], data="ruw", description=__doc__.splitlines()[0]))

@@ -37,3 +37,14 @@ def normalize_label(value: object, *, where: str = "", extra_aliases: dict | Non
         prefix = f"{where}: " if where else ""
         raise LabelError(f"{prefix}unknown label {key!r}; accepted (case-insensitive): {accepted}")
     return label
+
+
+def label_columns(id2label) -> list[int]:
+    """Column of each of LABELS in a model's logits, from its ``id2label`` (a model may order them differently)."""
+    try:
+        model_labels = {normalize_label(name): int(i) for i, name in id2label.items()}
+    except LabelError as exc:
+        raise StanceError(f"model labels {dict(id2label)} do not map onto {LABELS}: {exc}") from None
+    if set(model_labels) != set(LABELS):
+        raise StanceError(f"model labels {dict(id2label)} do not cover {LABELS}")
+    return [model_labels[label] for label in LABELS]

@@ -58,7 +58,7 @@ def corpus_csv(tmp_path_factory) -> Path:
 def tiny_model_dir(tmp_path_factory, corpus_csv) -> Path:
     """A tiny BERT trained for a few steps with the real training code."""
     from stance.config import compose
-    from stance.train import train
+    from stance.training import train
 
     out = tmp_path_factory.mktemp("tiny_run")
     cfg = compose("train", ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={out}"])

@@ -6,17 +6,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from omegaconf import OmegaConf
 from transformers import pipeline
 
 from conftest import DATASETS, PHRASES, write_corpus
-from stance.benchmark import PUBLISHED, RESULTS_NAME, run, score, tfidf_svm_baseline
-from stance.classifier import StanceClassifier
+from stance.benchmarks.public import PUBLISHED, RESULTS_NAME, run, tfidf_svm_baseline
+from stance.inference import StanceClassifier
 from stance.config import compose
+from stance.config.schema import DataConfig
 from stance.data import load_splits
 from stance.errors import StanceError
 from stance.labels import LABELS
-from stance.linear import LINEAR_DIRNAME, LinearStance
-from stance.train import train
+from stance.artifacts import LINEAR_DIRNAME
+from stance.evaluation.scoring import score_predictions
+from stance.inference.predictors import LinearBlend, MeanEnsemble
+from stance.models.linear import LinearStance
+from stance.training import train
 
 needs_public_data = pytest.mark.skipif(not (DATASETS / "ruw").is_dir(), reason="public data sets not present at ../shared/datasets")
 TWEETEVAL_TARGETS = {
@@ -24,6 +29,11 @@ TWEETEVAL_TARGETS = {
     "feminist": "Feminist Movement", "hillary": "Hillary Clinton",
 }
 TWEETEVAL_CODES = {"supportive": "2", "opposed": "1", "reserved": "0"}
+
+
+def data_node(values: dict):
+    """A data config from plain values, with the schema's defaults for the rest."""
+    return OmegaConf.merge(OmegaConf.structured(DataConfig), values)
 
 
 def data_config(name: str):
@@ -53,15 +63,12 @@ def test_mixture_repeats_and_subsamples_by_weight_and_evaluates_on_its_eval_sour
         path = write_corpus(tmp_path / f"{name}.csv", n=n, seed=seed)
         frame = pd.read_csv(path)
         frame.assign(text=name + ": " + frame["text"]).to_csv(path, index=False)  # no text shared between sources
-        return {"name": name, "train": str(path), "dev": None, "test": None,
-                "text_column": "text", "label_column": "label", "target_column": None, "default_target": name,
-                "label_map": None, "on_overlap": "error", "split_fractions": {"dev": 0.1, "test": 0.1}}
+        return {"name": name, "train": str(path), "default_target": name}
 
     one, other = source("one", 90, 0), source("other", 60, 1)
-    alone = load_splits(one)
-    mixture = {"name": "mix", "sources": {"one": one, "other": other}, "weights": {"one": 2.0, "other": 0.5},
-               "eval_source": "one", "on_overlap": "error"}
-    splits = load_splits(mixture)
+    alone = load_splits(data_node(one))
+    splits = load_splits(data_node({"name": "mix", "sources": {"one": one, "other": other},
+                                    "weights": {"one": 2.0, "other": 0.5}, "eval_source": "one"}))
     targets = Counter(splits["train"]["target"])
     # a source that is not evaluated gives all its rows to training, half of them at weight 0.5
     assert targets == {"one": 2 * len(alone["train"]), "other": 30}
@@ -100,7 +107,7 @@ def test_tfidf_svm_baseline_picks_C_on_dev_and_scores_every_target(tmp_path):
 
 def test_score_pools_targets_for_the_official_f_avg():
     dataset = {"target": ["a", "a", "b", "b"], "label": [0, 2, 0, 1]}
-    result = score(["supportive", "opposed", "opposed", "reserved"], dataset)
+    result = score_predictions(["supportive", "opposed", "opposed", "reserved"], dataset)
     assert result["n"] == 4 and {t: r["n"] for t, r in result["per_target"].items()} == {"a": 2, "b": 2}
     assert result["per_target"]["a"]["f_avg"] == 1.0
     assert result["f_avg"] == pytest.approx((2 / 3 + 2 / 3) / 2)  # supportive P=1 R=1/2; opposed P=1/2 R=1
@@ -114,7 +121,7 @@ def test_blended_model_trains_saves_and_loads(tmp_path, corpus_csv):
     assert 0.0 <= metrics["linear_blend"]["blend_weight"] <= 1.0
     assert {p.name for p in (model_dir / LINEAR_DIRNAME).iterdir()} == {"linear.json", "linear.safetensors"}
     classifier = StanceClassifier.from_pretrained(model_dir)
-    assert classifier.linear is not None and classifier.linear.blend_weight == metrics["linear_blend"]["blend_weight"]
+    assert isinstance(classifier.predictor, LinearBlend) and classifier.predictor.weight == metrics["linear_blend"]["blend_weight"]
     proba = classifier.predict_proba(["We will never send our soldiers.", "Let us study it."], targets=["x", cfg.data.default_target])
     assert proba.shape == (2, 3) and abs(proba.sum(axis=1) - 1).max() < 1e-5  # an unseen target falls back to the transformer
     # the transformer in the same directory still loads with plain transformers
@@ -161,12 +168,13 @@ def test_mean_pooling_model_saves_safetensors_and_reloads_through_the_auto_class
 
 def test_seed_ensemble_trains_full_members_and_averages_their_probabilities(tmp_path, corpus_csv):
     cfg = compose("train", ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={tmp_path}",
-                            "+ensemble.seeds=[7]"])
+                            "ensemble.seeds=[7]"])
     metrics = train(cfg)
     member_dir = Path(metrics["model_dir"]) / "members" / "seed-7"
     assert (member_dir / "model.safetensors").is_file() and [m["seed"] for m in metrics["ensemble_members"]] == [7]
     ensemble, member = StanceClassifier.from_pretrained(metrics["model_dir"]), StanceClassifier.from_pretrained(member_dir)
     texts = ["We will never send our soldiers.", "Let us study it first."]
     averaged = ensemble.predict_proba(texts)
-    ensemble.members = []  # the main model alone
-    assert abs(averaged - (ensemble.predict_proba(texts) + member.predict_proba(texts)) / 2).max() < 1e-6
+    assert isinstance(ensemble.predictor, MeanEnsemble)
+    main_alone = ensemble.predictor.members[0].predict_proba(texts, [ensemble.default_target] * 2, 64)
+    assert abs(averaged - (main_alone + member.predict_proba(texts)) / 2).max() < 1e-6

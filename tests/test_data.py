@@ -6,22 +6,19 @@ import pandas as pd
 import pytest
 from datasets import Dataset, DatasetDict
 
-from stance.data import DataError, load_splits
+from stance.data import load_splits
+from stance.errors import DataError
 from stance.labels import LABELS, LabelError
 from conftest import write_corpus
+from omegaconf import OmegaConf
+from stance.config.schema import DataConfig
 
 DEFAULT_TARGET = "deployment of Western/European troops to Ukraine"
 
 
 def data_cfg(**overrides):
-    cfg = {
-        "name": "files", "train": None, "dev": None, "test": None,
-        "text_column": "text", "label_column": "label", "target_column": None,
-        "default_target": DEFAULT_TARGET, "label_map": {}, "on_overlap": "error",
-        "split_fractions": {"dev": 0.1, "test": 0.1}, "hub_config": None,
-    }
-    cfg.update(overrides)
-    return cfg
+    """A data config node: the schema's defaults (stance.config.schema.DataConfig) and ``overrides``."""
+    return OmegaConf.merge(OmegaConf.structured(DataConfig), {"default_target": DEFAULT_TARGET, **overrides})
 
 
 def rows(n=30):
@@ -73,13 +70,15 @@ def test_target_column_and_default_target(tmp_path):
     assert split["label"] == [0, 2]
 
 
-def test_exact_duplicates_are_dropped_and_counted(tmp_path, caplog):
+def test_exact_duplicates_are_dropped_from_training_and_counted(tmp_path, caplog):
     path = tmp_path / "d.csv"
     pd.concat([rows(6), rows(6).head(2)]).to_csv(path, index=False)
     with caplog.at_level(logging.INFO, logger="stance.data"):
-        split = load_splits(data_cfg(test=str(path)), splits=("test",))["test"]
+        split = load_splits(data_cfg(train=str(path)), splits=("train",))["train"]
     assert len(split) == 6
     assert "exact duplicates dropped: 2" in caplog.text
+    # an evaluation set is scored as given: every row counts, as in the published scores
+    assert len(load_splits(data_cfg(test=str(path)), splits=("test",))["test"]) == 8
 
 
 def test_empty_and_null_texts_are_skipped_with_a_count(tmp_path, caplog):

@@ -1,15 +1,14 @@
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from conftest import DATASETS
 from stance.config import compose
-from stance.data import DataError
+from stance.errors import DataError
 from stance.evaluation import evaluate
 from stance.labels import LabelError
-from stance.metrics import compute_metrics
+from stance.evaluation.metrics import compute_metrics
 
 TWEETEVAL = DATASETS / "tweeteval-stance"
 TWEETEVAL_TARGETS = ("abortion", "atheism", "climate", "feminist", "hillary")

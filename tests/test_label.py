@@ -14,10 +14,11 @@ import pandas as pd
 import pytest
 
 from stance import LABELS, StanceClassifier
-from stance.cli import label_main
-from stance.data import DataError
+from stance.cli.label import main as label_main
+from stance.errors import DataError
 from stance.errors import StanceError
-from stance.label import ADDED_COLUMNS, label_file, partial_dir
+from stance.labeling import label_file, partial_dir
+from stance.labeling.chunks import ADDED_COLUMNS
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

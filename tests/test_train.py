@@ -9,7 +9,7 @@ from transformers import pipeline
 
 from stance.config import compose
 from stance.labels import LABELS
-from stance.train import train
+from stance.training import train
 
 TARGET = "deployment of Western/European troops to Ukraine"
 

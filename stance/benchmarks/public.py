@@ -1,7 +1,8 @@
-"""Public benchmarks (TweetEval stance, RUW): train through ``stance.train``, score test once.
+"""Public benchmarks (TweetEval stance, RUW): train through ``stance.training``, score test once.
 
-Model selection (epoch, blend weight, the baseline's C) sees the val split only. TweetEval's
-official score pools the five targets' test sets, all 1,249 rows (none dropped), and takes
+Model selection (epoch, blend weight, the baseline's C) sees the val split only. The test
+score is the one the training run wrote to ``metrics.json`` (the loader keeps every test row;
+TweetEval's official score pools the five targets' 1,249 rows), with
 F_avg = (F1 favor + F1 against) / 2.
 """
 
@@ -15,13 +16,14 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from stance.config import compose
 from stance.data import load_splits
 from stance.errors import StanceError
-from stance.linear import LinearStance
-from stance.metrics import compute_metrics
+from stance.evaluation.metrics import compute_metrics
+from stance.evaluation.scoring import score_predictions
+from stance.models.linear import LinearStance
+from stance.training import train
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +40,6 @@ BASELINE_C = (0.1, 0.3, 1.0, 3.0)  # the TF-IDF SVM's C, chosen on val
 RESULTS_NAME = "results.json"
 
 
-def score(predicted: Sequence[str], dataset) -> dict:
-    """Pooled metrics over all rows plus F_avg and macro-F1 per target."""
-    pooled = compute_metrics(predicted, dataset["label"])
-    targets = np.asarray(dataset["target"])
-    per_target = {}
-    for target in dict.fromkeys(targets):
-        rows = np.flatnonzero(targets == target)
-        scores = compute_metrics([predicted[i] for i in rows], [dataset["label"][i] for i in rows])
-        per_target[str(target)] = {"f_avg": scores["f_avg"], "macro_f1": scores["macro_f1"], "n": scores["n"]}
-    return {
-        "f_avg": pooled["f_avg"],
-        "macro_f1": pooled["macro_f1"],
-        "accuracy": pooled["accuracy"],
-        "f1": {label: values["f1"] for label, values in pooled["per_class"].items()},
-        "n": pooled["n"],
-        "per_target": per_target,
-    }
-
-
 def tfidf_svm_baseline(splits, test) -> dict:
     """The SemEval organisers' recipe: per-target linear SVM on word 1-3 + char 2-5 TF-IDF; C picked on val."""
     started = time.perf_counter()
@@ -66,7 +49,7 @@ def tfidf_svm_baseline(splits, test) -> dict:
         models[C] = LinearStance(classifier="svm", C=C, embedding_weight=0).fit(train["text"], train["target"], train["label"])
         dev_scores[C] = compute_metrics(models[C].predict(dev["text"], dev["target"]), dev["label"])["f_avg"]
     best = max(dev_scores, key=lambda C: (dev_scores[C], -C))
-    result = score(models[best].predict(test["text"], test["target"]), test)
+    result = score_predictions(models[best].predict(test["text"], test["target"]), test)
     return {"C": best, "dev_f_avg_by_C": {f"{C:g}": value for C, value in dev_scores.items()}, "seconds": round(time.perf_counter() - started, 1), "test": result}
 
 
@@ -83,9 +66,6 @@ def run(
 
     The table sets this run and the TF-IDF SVM beside ``published`` (test F_avg x 100).
     """
-    from stance.classifier import StanceClassifier
-    from stance.train import train
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = compose("train", [
@@ -96,13 +76,11 @@ def run(
     metrics = train(cfg)
     cpu_seconds = time.process_time() - cpu_started
 
-    splits = load_splits(cfg.data, seed=cfg.seed, splits=("train", "dev"))
-    test = load_splits(cfg.data, seed=cfg.seed, splits=("test",), keep_all_rows=True)["test"]
-    classifier = StanceClassifier.from_pretrained(metrics["model_dir"], precision="fp32")
-    result = score(classifier.predict(test["text"], test["target"], batch_size=cfg.trainer.eval_batch_size), test)
-    baseline = tfidf_svm_baseline(splits, test)
+    result = metrics["test"]  # scored once, by the training run, on the rows the loader gives
+    splits = load_splits(cfg.data, seed=cfg.seed)
+    baseline = tfidf_svm_baseline(splits, splits["test"])
 
-    name = f"stance {experiment or 'data=' + data} ({cfg.model.name}, seed {cfg.seed})"
+    name = f"stance {experiment or 'data=' + data} ({cfg.model.kind}, seed {cfg.seed})"
     results = {
         "test_f_avg": result["f_avg"],
         "test": result,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sparse
@@ -23,18 +23,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from stance.errors import StanceError
 from stance.labels import LABELS
-from stance.metrics import compute_metrics
 
 log = logging.getLogger(__name__)
 
-LINEAR_DIRNAME = "linear"  # inside a model directory: blended with the transformer beside it
 SETTINGS_NAME = "linear.json"
 WEIGHTS_NAME = "linear.safetensors"
 # word 1-3 and character 2-5 n-grams: the SemEval-2016 organisers' feature set
 ANALYZERS = {"word": ("word", (1, 3)), "char": ("char_wb", (2, 5))}
 CLASSIFIERS = ("logreg", "svm")
 DEFAULTS = {"classifier": "logreg", "C": 10.0, "embedding_weight": 2.0, "encoder": "minilm", "max_length": 128}
-BLEND_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 
 class SentenceEncoder:
@@ -70,7 +67,7 @@ class SentenceEncoder:
 
 def encoder_source(encoder: str) -> str:
     """``minilm`` is the bundled all-MiniLM-L6-v2; anything else is a local directory or hub id."""
-    from stance.modeling import bundled_minilm_path
+    from stance.models.build import bundled_minilm_path
 
     return bundled_minilm_path() if encoder == "minilm" else encoder
 
@@ -195,28 +192,3 @@ class LinearStance:
         for i, target in enumerate(saved["targets"]):
             model.coef[target], model.intercept[target] = tensors[f"coef.{i}"], tensors[f"intercept.{i}"]
         return model
-
-
-def fit_blend(linear_cfg: Mapping, splits, classifier, select_metric: str, directory: str | Path) -> dict:
-    """Fit a LinearStance on train, pick its blend weight with ``classifier`` on dev, save it.
-
-    The weight is the one of BLEND_GRID with the best dev ``select_metric`` (ties go to the
-    smaller weight); test is never looked at. Returns the weight and the dev score of each.
-    """
-    model = LinearStance(**dict(linear_cfg)).fit(splits["train"]["text"], splits["train"]["target"], splits["train"]["label"])
-    dev = splits["dev"]
-    known = model.knows(dev["target"])
-    transformer = classifier.predict_proba(dev["text"], dev["target"])
-    linear = transformer.copy()
-    if known.any():
-        linear[known] = model.predict_proba([t for t, k in zip(dev["text"], known) if k], np.asarray(dev["target"])[known])
-    scores = {}
-    for weight in BLEND_GRID:
-        blended = (1 - weight) * transformer + weight * linear
-        scores[float(weight)] = compute_metrics(blended.argmax(axis=1), dev["label"])[select_metric]
-    best = max(scores, key=lambda w: (scores[w], -w))
-    model.settings["blend_weight"] = best
-    model.save(Path(directory) / LINEAR_DIRNAME)
-    log.info("linear blend: weight %.1f (dev %s %.4f; transformer alone %.4f, linear alone %.4f)",
-             best, select_metric, scores[best], scores[0.0], scores[1.0])
-    return {"blend_weight": best, f"dev_{select_metric}_by_weight": {f"{w:g}": score for w, score in scores.items()}}

@@ -1,4 +1,4 @@
-"""Where the packaged configs and corpus live, and composing a config without a command line."""
+"""Composing configs: the packaged YAML (conf/) over the typed schemas (stance.config.schema)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from importlib.resources import files
 from typing import Sequence
 
 from omegaconf import DictConfig, OmegaConf
+
+from stance.config.schema import register
 
 # The YAML ships inside the package (pyproject maps conf/ to stance.conf), so the
 # console scripts find it from an installed wheel as well as from a checkout.
@@ -18,6 +20,7 @@ def corpus_path(relative: str) -> str:
 
 
 OmegaConf.register_new_resolver("stance_corpus", corpus_path, replace=True)
+register()
 
 
 def compose(config_name: str = "train", overrides: Sequence[str] = ()) -> DictConfig:

@@ -6,13 +6,18 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 from omegaconf import DictConfig
 
-from stance.data import DataError, iter_chunks, load_splits
-from stance.errors import StanceError
+from stance.config.validate import validate_eval
+from stance.data import load_splits
+from stance.errors import DataError, StanceError
+from stance.evaluation.metrics import compute_metrics
+from stance.evaluation.reports import plot_confusion_matrix
+from stance.io.checks import require_columns
+from stance.io.formats import table_format
+from stance.io.readers import iter_chunks
 from stance.labels import normalize_label
-from stance.metrics import compute_metrics
-from stance.reports import plot_confusion_matrix
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +29,20 @@ def evaluate(cfg: DictConfig) -> dict:
 
     Writes ``metrics.json`` and ``confusion_matrix.png`` to ``cfg.output_dir``.
     """
+    validate_eval(cfg)
     split = cfg.split
     # scoring a predictions file pairs line i with row i, so no row may be dropped on load
     dataset = load_splits(cfg.data, seed=cfg.seed, splits=(split,), keep_all_rows=bool(cfg.predictions))[split]
     if cfg.predictions:
-        predicted = read_predictions(cfg.predictions, extra_aliases=dict(cfg.data.get("label_map") or {}))
+        predicted = read_predictions(cfg.predictions, extra_aliases=dict(cfg.data.label_map or {}))
         if len(predicted) != len(dataset):
             raise DataError(
                 f"{cfg.predictions}: {len(predicted)} predictions for {len(dataset)} {split} examples"
             )
-        metrics = compute_metrics(predicted, dataset["label"])
+        metrics = score_predictions(predicted, dataset)
         metrics["system"] = str(cfg.predictions)
     elif cfg.model_path:
-        from stance.classifier import StanceClassifier
+        from stance.inference import StanceClassifier
 
         classifier = StanceClassifier.from_pretrained(cfg.model_path, device=cfg.device, precision=cfg.precision)
         metrics = evaluate_dataset(classifier, dataset, batch_size=cfg.batch_size)
@@ -55,8 +61,19 @@ def evaluate(cfg: DictConfig) -> dict:
 
 def evaluate_dataset(classifier, dataset, batch_size: int = 64) -> dict:
     """Metrics of ``classifier`` on a loaded split (columns text, target, label)."""
-    predicted = classifier.predict(dataset["text"], dataset["target"], batch_size=batch_size)
-    return compute_metrics(predicted, dataset["label"])
+    return score_predictions(classifier.predict(dataset["text"], dataset["target"], batch_size=batch_size), dataset)
+
+
+def score_predictions(predicted, dataset) -> dict:
+    """Metrics pooled over all rows (TweetEval's official F_avg pools its targets), and per target."""
+    metrics = compute_metrics(predicted, dataset["label"])
+    targets = np.asarray(dataset["target"])
+    metrics["per_target"] = {}
+    for target in dict.fromkeys(targets):
+        rows = np.flatnonzero(targets == target)
+        scores = compute_metrics([predicted[i] for i in rows], [dataset["label"][i] for i in rows])
+        metrics["per_target"][str(target)] = {"f_avg": scores["f_avg"], "macro_f1": scores["macro_f1"], "n": scores["n"]}
+    return metrics
 
 
 def read_predictions(path: str | Path, extra_aliases: dict | None = None) -> list[str]:
@@ -66,12 +83,10 @@ def read_predictions(path: str | Path, extra_aliases: dict | None = None) -> lis
     so 'FAVOR', 'against', or a data set's numeric codes all work.
     """
     path = Path(path)
-    if path.suffix.lower() in (".csv", ".tsv", ".jsonl", ".ndjson", ".parquet"):
+    if table_format(path):
         labels = []
         for chunk in iter_chunks(path):
-            if PREDICTION_COLUMN not in chunk.frame.columns:
-                present = ", ".join(map(str, chunk.frame.columns))
-                raise DataError(f"{path}: missing column '{PREDICTION_COLUMN}'; columns present: {present}")
+            require_columns(chunk.frame.columns, [PREDICTION_COLUMN], path)
             for offset, value in enumerate(chunk.frame[PREDICTION_COLUMN]):
                 labels.append(normalize_label(value, where=chunk.row_name(offset, str(path)), extra_aliases=extra_aliases))
         return labels

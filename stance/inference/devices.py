@@ -1,25 +1,13 @@
-"""Choosing the device and numeric precision, shared by training and inference."""
+"""Choosing the torch device and numeric precision, shared by training and inference."""
 
 from __future__ import annotations
-
-import functools
-from pathlib import Path
 
 import torch
 
 from stance.errors import StanceError
+from stance.hardware import cpu_has_bf16_units
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
-
-
-@functools.cache
-def cpu_has_bf16_units() -> bool:
-    """True where the CPU multiplies bf16 in hardware (AMX or AVX512-BF16); bf16 is slower elsewhere."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return any(flag in flags for flag in ("amx_bf16", "avx512_bf16"))
 
 
 def resolve_device(device: str = "auto") -> torch.device:

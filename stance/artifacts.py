@@ -1,0 +1,108 @@
+"""The one schema of a saved model directory: names, config.json keys, parts; read and write.
+
+A model directory is a plain transformers checkpoint (so ``transformers.pipeline`` loads it)
+plus what stance adds beside it. Nothing here imports torch.
+
+```
+model/
+  config.json            id2label, label2id, stance_default_target, stance_max_length
+  model.safetensors  tokenizer.json  tokenizer_config.json
+  stance_config.yaml     the resolved config of the run that trained it
+  metrics.json           dev and test scores
+  members/seed-<n>/      more seeds of the same recipe (each a model directory), averaged
+  linear/                a linear model blended into the transformer (stance.models.linear)
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from stance.errors import StanceError
+
+MODEL_DIRNAME = "model"  # inside a run directory
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+RESOLVED_CONFIG_FILE = "stance_config.yaml"
+METRICS_FILE = "metrics.json"
+MEMBERS_DIRNAME = "members"
+LINEAR_DIRNAME = "linear"
+STAGING_SUFFIX = ".partial"
+
+# config.json keys that stance adds to the transformers config
+DEFAULT_TARGET_KEY = "stance_default_target"
+MAX_LENGTH_KEY = "stance_max_length"
+
+
+def member_name(seed: int) -> str:
+    return f"seed-{seed}"
+
+
+@dataclass(frozen=True)
+class ModelDirectory:
+    """A saved model directory, checked to exist and to hold a ``config.json``."""
+
+    path: Path
+
+    @classmethod
+    def open(cls, path: str | Path) -> "ModelDirectory":
+        """The model directory at ``path``; a run directory resolves to its ``model/``."""
+        path = Path(path)
+        if not path.is_dir():
+            raise StanceError(f"model directory not found: {path}")
+        if not (path / CONFIG_FILE).is_file() and (path / MODEL_DIRNAME / CONFIG_FILE).is_file():
+            path = path / MODEL_DIRNAME  # the likeliest slip: the run directory instead of its model/
+        if not (path / CONFIG_FILE).is_file():
+            raise StanceError(f"{path}: not a model directory (no {CONFIG_FILE}); give the model/ folder that stance-train wrote")
+        return cls(path)
+
+    def config(self) -> dict:
+        try:
+            return json.loads((self.path / CONFIG_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise StanceError(f"{self.path / CONFIG_FILE}: cannot read ({exc})") from None
+
+    @property
+    def default_target(self) -> str | None:
+        return self.config().get(DEFAULT_TARGET_KEY)
+
+    @property
+    def max_length(self) -> int | None:
+        return self.config().get(MAX_LENGTH_KEY)
+
+    def member_dirs(self) -> list[Path]:
+        members = self.path / MEMBERS_DIRNAME
+        return sorted(p for p in members.iterdir() if p.is_dir()) if members.is_dir() else []
+
+    @property
+    def linear_dir(self) -> Path | None:
+        linear = self.path / LINEAR_DIRNAME
+        return linear if linear.is_dir() else None
+
+    def files(self) -> list[Path]:
+        """Every file of the model, members and linear part included, in a stable order."""
+        return sorted(p for p in self.path.rglob("*") if p.is_file())
+
+
+def write_metrics(model_dir: str | Path, metrics: dict) -> Path:
+    path = Path(model_dir) / METRICS_FILE
+    path.write_text(json.dumps(metrics, indent=2))
+    return path
+
+
+def staging_dir(final: str | Path) -> Path:
+    """Where a model directory is assembled before it appears under its final name."""
+    final = Path(final)
+    return final.with_name(final.name + STAGING_SUFFIX)
+
+
+def publish(staging: str | Path, final: str | Path) -> Path:
+    """Replace ``final`` with the finished ``staging`` directory by a rename (same parent, so atomic)."""
+    final = Path(final)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(staging, final)
+    return final

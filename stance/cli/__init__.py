@@ -1,0 +1,1 @@
+"""Console entry points: thin shims over plain functions. Nothing imports this package."""

@@ -1,0 +1,79 @@
+"""``stance-label``: label every row of a file (argparse shim over stance.labeling.label_file)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from stance.cli.errors import run_cli
+
+
+def build_parser():
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="stance-label",
+        description="Label every row of a file as supportive, reserved or opposed toward a target. "
+        "Output: the input's columns, then stance, p_supportive, p_reserved, p_opposed, stance_error.",
+    )
+    parser.add_argument("input", metavar="INPUT", help="CSV, TSV, JSONL or Parquet file; - reads JSONL from stdin")
+    parser.add_argument("--model", required=True, metavar="DIR", help="a model directory written by stance-train")
+    parser.add_argument("-o", "--output", metavar="OUTPUT",
+                        help="file to write, format by extension; - writes JSONL to stdout (default: INPUT.labeled.EXT, stdout for -)")
+    parser.add_argument("--text-column", default="text", help="column holding the statements (default: text)")
+    parser.add_argument("--target-column", help="column holding each row's target (empty cells fall back to --target)")
+    parser.add_argument("--target", help="the target for every row (default: the model's own target)")
+    parser.add_argument("--batch-size", type=int, default=64, help="statements per forward pass (default: 64)")
+    parser.add_argument("--precision", default="auto",
+                        help="auto (bf16 where the CPU/GPU runs it fast, else fp32), fp32, bf16, int8 (dynamic quantisation, CPU)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
+    parser.add_argument("--chunk-size", type=int, default=4096, help="rows read, labeled and written at a time (default: 4096)")
+    parser.add_argument("--resume", action="store_true", help="continue an interrupted job from its last finished chunk")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    level = logging.DEBUG if args.debug else logging.WARNING if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    streaming = "-" in (args.input, args.output)
+    summary = run_cli(
+        lambda: _label(args),
+        debug=args.debug,
+        interrupted="interrupted" + ("" if streaming else ": rerun with --resume to continue from the last finished chunk"),
+    )
+    if not args.quiet:
+        counts = ", ".join(f"{label} {count:,}" for label, count in summary["counts"].items())
+        resumed = f" ({summary['resumed_rows']:,} from the interrupted run)" if summary["resumed_rows"] else ""
+        print(
+            f"{summary['rows']:,} rows{resumed} -> {'stdout' if summary['output'] == '-' else summary['output']}: "
+            f"{counts}; {summary['errors']:,} with stance_error "
+            f"({summary['seconds']:.1f} s, {summary['rows_per_second']:,.0f} rows/s, {summary['precision']} on {summary['device']})",
+            file=sys.stderr,
+        )
+
+
+def _label(args) -> dict:
+    import transformers
+
+    from stance.labeling import label_file
+
+    transformers.utils.logging.disable_progress_bar()  # a weight-loading bar per run is noise here
+    if not args.debug:
+        transformers.utils.logging.set_verbosity_error()
+    return label_file(
+        args.model,
+        args.input,
+        args.output,
+        text_column=args.text_column,
+        target_column=args.target_column,
+        target=args.target,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        device=args.device,
+        chunk_size=args.chunk_size,
+        resume=args.resume,
+        quiet=args.quiet,
+    )

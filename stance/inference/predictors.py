@@ -1,0 +1,52 @@
+"""Predictors composed behind one ``predict_proba``: seed ensembles and linear blends.
+
+A predictor maps (texts, targets) to probabilities of shape (n, 3), columns in LABELS
+order. Backends (stance.inference.torch_backend) are the leaves; these combine them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+import numpy as np
+
+
+class Predictor(Protocol):
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str], batch_size: int) -> np.ndarray: ...
+
+
+@dataclass
+class MeanEnsemble:
+    """Several seeds of one recipe: their probabilities averaged (single seeds' picks are noisy)."""
+
+    members: list
+
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str], batch_size: int) -> np.ndarray:
+        return np.mean([member.predict_proba(texts, targets, batch_size) for member in self.members], axis=0)
+
+
+@dataclass
+class LinearBlend:
+    """``(1 - weight) * base + weight * linear`` for the targets the linear model knows; ``base`` elsewhere."""
+
+    base: Predictor
+    linear: object  # stance.models.linear.LinearStance: knows(targets), predict_proba(texts, targets)
+    weight: float
+
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str], batch_size: int) -> np.ndarray:
+        base = self.base.predict_proba(texts, targets, batch_size)
+        return mix(base, linear_probabilities(self.linear, texts, targets, fallback=base), self.weight)
+
+
+def linear_probabilities(linear, texts: Sequence[str], targets: Sequence[str], fallback: np.ndarray) -> np.ndarray:
+    """The linear model's probabilities where it knows the target; ``fallback``'s rows elsewhere."""
+    out = fallback.copy()
+    known = linear.knows(targets)
+    if known.any():
+        out[known] = linear.predict_proba([t for t, k in zip(texts, known) if k], np.asarray(targets)[known])
+    return out
+
+
+def mix(base: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
+    return (1 - weight) * base + weight * other

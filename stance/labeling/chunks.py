@@ -1,0 +1,66 @@
+"""Labeling one chunk of rows: a pure function from rows to the added columns.
+
+Both engines (this process, or Ray actors) call it, so their outputs agree row for row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from stance.errors import DataError
+from stance.io.checks import require_columns, text_problem
+from stance.io.readers import Chunk
+from stance.labels import LABELS
+
+PROBA_COLUMNS = tuple(f"p_{label}" for label in LABELS)
+ADDED_COLUMNS = ("stance", *PROBA_COLUMNS, "stance_error")
+# Arrow type of each added column, for writers that need a schema before the first labeled chunk
+ADDED_TYPES = {"stance": "string", **dict.fromkeys(PROBA_COLUMNS, "float64"), "stance_error": "string"}
+PROBA_DECIMALS = 4  # enough for any threshold; fewer digits keep files small and diffs stable
+
+
+def check_columns(frame: pd.DataFrame, text_column: str, target_column: str | None, source) -> None:
+    require_columns(frame.columns, [text_column] + ([target_column] if target_column else []), source)
+    clashing = [column for column in ADDED_COLUMNS if column in frame.columns]
+    if clashing:
+        raise DataError(f"{source}: already has the output column(s) {', '.join(map(repr, clashing))}; rename them to keep them")
+
+
+def label_chunk(classifier, chunk: Chunk, job: dict) -> pd.DataFrame:
+    """The five added columns for the rows of ``chunk``."""
+    frame = chunk.frame
+    text_column, target_column = job["text_column"], job["target_column"]
+    n = len(frame)
+    texts = frame[text_column].tolist() if text_column in frame.columns else [None] * n
+    row_targets = frame[target_column].tolist() if target_column and target_column in frame.columns else [None] * n
+    fallback = job["target"] or classifier.default_target
+
+    errors = list(chunk.errors)
+    targets: list[str | None] = [None] * n
+    for i in range(n):
+        if errors[i] is None:
+            errors[i] = text_problem(texts[i])
+        if errors[i] is None:
+            targets[i] = row_targets[i] if text_problem(row_targets[i]) is None else fallback
+            if not targets[i]:
+                errors[i] = "empty target cell, and no --target or model default to fall back on"
+    ok = [i for i in range(n) if errors[i] is None]
+
+    proba = np.full((n, len(LABELS)), np.nan)
+    if ok:
+        proba[ok] = classifier.predict_proba([texts[i] for i in ok], [targets[i] for i in ok], batch_size=job["batch_size"])
+    stance = np.full(n, "", dtype=object)
+    stance[ok] = np.asarray(LABELS, dtype=object)[proba[ok].argmax(axis=1)]
+    added = {"stance": stance}
+    for column, values in zip(PROBA_COLUMNS, proba.round(PROBA_DECIMALS).T):
+        added[column] = values
+    added["stance_error"] = [error or "" for error in errors]
+    return pd.DataFrame(added, index=frame.index)
+
+
+def tally(frame: pd.DataFrame, counts: dict) -> int:
+    for label, count in frame["stance"].value_counts().items():
+        if label:
+            counts[label] += int(count)
+    return len(frame)

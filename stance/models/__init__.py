@@ -1,0 +1,1 @@
+"""Models: building one from a config, the pair encoding, pooling heads, the linear model."""

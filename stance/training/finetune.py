@@ -1,0 +1,113 @@
+"""Fine-tune one transformer with the Hugging Face ``Trainer``, keeping the best epoch on dev."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+
+from stance.artifacts import MAX_LENGTH_KEY, RESOLVED_CONFIG_FILE
+from stance.errors import StanceError
+from stance.evaluation.metrics import compute_metrics
+from stance.inference.devices import resolve_device, resolve_precision
+from stance.labels import LABELS
+from stance.models.build import build_model
+from stance.models.encoding import encode_pairs
+from stance.training.losses import weighted_loss
+
+log = logging.getLogger(__name__)
+
+
+def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
+    """Train ``cfg.model`` on ``splits['train']``; the returned Trainer holds the best epoch by dev ``select_metric``.
+
+    Checkpoints go under ``<work_dir>/checkpoints``. Every process of a distributed run calls
+    this; only the main process writes files afterwards (``Trainer.is_world_process_zero``).
+    """
+    set_seed(cfg.seed)
+    trainer_cfg = cfg.trainer
+    device = resolve_device(trainer_cfg.device)
+    precision = resolve_precision(trainer_cfg.precision, device)
+    if precision == "int8":
+        raise StanceError("trainer.precision=int8 is for inference only; use auto, fp32 or bf16")
+
+    tokenizer, model = build_model(cfg.model, default_target=cfg.data.default_target, seed=cfg.seed)
+    setattr(model.config, MAX_LENGTH_KEY, trainer_cfg.max_length)
+    encoded = splits.map(
+        lambda batch: encode_pairs(tokenizer, batch["target"], batch["text"], trainer_cfg.max_length),
+        batched=True,
+        remove_columns=["text", "target"],
+    )
+
+    steps_per_epoch = math.ceil(len(encoded["train"]) / (trainer_cfg.batch_size * trainer_cfg.gradient_accumulation_steps))
+    # Evaluate (and keep a checkpoint) once an epoch, or once at the end of a run shorter than that.
+    eval_steps = min(steps_per_epoch, trainer_cfg.max_steps) if trainer_cfg.max_steps > 0 else steps_per_epoch
+    args = TrainingArguments(
+        output_dir=str(Path(work_dir) / "checkpoints"),
+        num_train_epochs=trainer_cfg.max_epochs,
+        max_steps=trainer_cfg.max_steps,
+        learning_rate=trainer_cfg.learning_rate,
+        per_device_train_batch_size=trainer_cfg.batch_size,
+        per_device_eval_batch_size=trainer_cfg.eval_batch_size,
+        gradient_accumulation_steps=trainer_cfg.gradient_accumulation_steps,
+        weight_decay=trainer_cfg.weight_decay,
+        warmup_steps=trainer_cfg.warmup_ratio,  # transformers 5 reads a float below 1 as a share of the steps
+        label_smoothing_factor=trainer_cfg.label_smoothing,
+        eval_strategy="steps",
+        save_strategy="steps",
+        eval_steps=eval_steps,
+        save_steps=eval_steps,
+        save_total_limit=1,
+        load_best_model_at_end=True,
+        metric_for_best_model=trainer_cfg.select_metric,
+        greater_is_better=True,
+        logging_steps=trainer_cfg.logging_steps,
+        seed=cfg.seed,
+        bf16=precision == "bf16",
+        use_cpu=device.type == "cpu",
+        train_sampling_strategy="group_by_length" if trainer_cfg.group_by_length else "random",
+        dataloader_num_workers=trainer_cfg.num_workers,
+        report_to=[],
+        disable_tqdm=not trainer_cfg.progress,
+    )
+    trainer = Trainer(
+        model=model,
+        args=args,
+        train_dataset=encoded["train"],
+        eval_dataset=encoded["dev"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=headline_metrics,
+        compute_loss_func=weighted_loss(trainer_cfg.class_weights, splits["train"]["label"]),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=trainer_cfg.early_stopping_patience)],
+    )
+    log.info("training %s on %d examples (%s, %s)", cfg.model.kind, len(encoded["train"]), device, precision)
+    trainer.train()
+    return trainer
+
+
+def save_transformer(trainer: Trainer, cfg, directory: str | Path) -> None:
+    """Write the best epoch as a model directory: safetensors, tokenizer, config.json, the resolved config.
+
+    Called by every process (``save_model`` writes on the main one only, as distributed
+    training needs); the resolved config is written by the main process.
+    """
+    trainer.save_model(str(directory))
+    if trainer.is_world_process_zero():
+        (Path(directory) / "training_args.bin").unlink(missing_ok=True)  # a pickle; the directory holds safetensors and text only
+        OmegaConf.save(cfg, Path(directory) / RESOLVED_CONFIG_FILE, resolve=True)
+
+
+def headline_metrics(prediction) -> dict:
+    """The scalars logged at each evaluation (the full report is computed once, at the end)."""
+    scores = compute_metrics(np.argmax(prediction.predictions, axis=-1), prediction.label_ids)
+    return {
+        "accuracy": scores["accuracy"],
+        "macro_f1": scores["macro_f1"],
+        "f_avg": scores["f_avg"],
+        **{f"f1_{label}": scores["per_class"][label]["f1"] for label in LABELS},
+    }

@@ -1,0 +1,72 @@
+"""The training recipe, ``train(cfg) -> metrics``: fine-tune -> members -> blend -> evaluate -> write.
+
+Each step is a plain function. Every process of a distributed run trains; only the main
+process (``Trainer.is_world_process_zero``) writes the model directory, fits the blend and
+scores it. The model directory is assembled under ``model.partial/`` and renamed into place,
+so a crash never leaves a half-written ``model/`` behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from stance.artifacts import LINEAR_DIRNAME, MODEL_DIRNAME, publish, staging_dir, write_metrics
+from stance.config.validate import validate
+from stance.data import load_splits
+from stance.evaluation.scoring import evaluate_dataset
+from stance.inference import StanceClassifier
+from stance.inference.predictors import LinearBlend
+from stance.models.linear import LinearStance
+from stance.training.blend import fit_blend
+from stance.training.finetune import fit_transformer, save_transformer
+from stance.training.members import train_members
+
+log = logging.getLogger(__name__)
+
+
+def train(cfg) -> dict:
+    """Train on ``cfg.data``, keep the epoch with the best dev ``trainer.select_metric``, save it, score dev and test.
+
+    Writes ``<cfg.output_dir>/model`` (see stance.artifacts) and returns the metrics with the
+    model path under ``model_dir``; on the other processes of a distributed run, ``{}``.
+    """
+    validate(cfg)
+    started = time.perf_counter()
+    splits = load_splits(cfg.data, seed=cfg.seed)
+    trainer = fit_transformer(cfg, splits, cfg.output_dir)
+    model_dir = Path(cfg.output_dir) / MODEL_DIRNAME
+    staging = staging_dir(model_dir)
+    if trainer.is_world_process_zero():
+        shutil.rmtree(staging, ignore_errors=True)
+    save_transformer(trainer, cfg, staging)
+    members = train_members(cfg, splits, staging) if cfg.ensemble.seeds else None
+    if not trainer.is_world_process_zero():
+        return {}
+
+    device = str(trainer.args.device)
+    classifier = StanceClassifier.from_pretrained(staging, device=device, precision="fp32")
+    blend = None
+    if cfg.linear:  # a linear model beside the transformer, blended by a weight chosen on dev
+        blend = fit_blend(cfg.linear, splits, classifier, cfg.trainer.select_metric, staging)
+        linear = LinearStance.load(staging / LINEAR_DIRNAME)
+        classifier.predictor = LinearBlend(classifier.predictor, linear, linear.blend_weight)
+    metrics = {
+        "dev": evaluate_dataset(classifier, splits["dev"], batch_size=cfg.trainer.eval_batch_size),
+        "test": evaluate_dataset(classifier, splits["test"], batch_size=cfg.trainer.eval_batch_size),
+        "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
+        "train_steps": trainer.state.global_step,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "device": device,
+        "precision": "bf16" if trainer.args.bf16 else "fp32",
+        "examples": {split: len(splits[split]) for split in splits},
+        **({"linear_blend": blend} if blend else {}),
+        **({"ensemble_members": members} if members else {}),
+    }
+    write_metrics(staging, metrics)
+    publish(staging, model_dir)
+    log.info("dev macro-F1 %.4f  test macro-F1 %.4f  test F_avg %.4f", metrics["dev"]["macro_f1"],
+             metrics["test"]["macro_f1"], metrics["test"]["f_avg"])
+    return {**metrics, "model_dir": str(model_dir)}
