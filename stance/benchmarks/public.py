@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Sequence
 
 
-from stance.config import compose
 from stance.data import load_splits
 from stance.errors import StanceError
 from stance.evaluation.metrics import compute_metrics
 from stance.evaluation.scoring import score_predictions
 from stance.models.linear import LinearStance
-from stance.training import train
+from stance.benchmarks.recipes import train_recipe
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +67,9 @@ def run(
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    cfg = compose("train", [
-        f"data={data}", *([f"experiment={experiment}"] if experiment else []),
-        f"data.path={Path(data_dir).resolve()}", f"output_dir={(out / 'run').resolve()}", *overrides,
+    cfg, metrics, cpu_seconds = train_recipe(out / "run", [
+        f"data={data}", *([f"experiment={experiment}"] if experiment else []), f"data.path={Path(data_dir).resolve()}", *overrides,
     ])
-    cpu_started = time.process_time()
-    metrics = train(cfg)
-    cpu_seconds = time.process_time() - cpu_started
 
     result = metrics["test"]  # scored once, by the training run, on the rows the loader gives
     splits = load_splits(cfg.data, seed=cfg.seed)
