@@ -32,6 +32,8 @@ METRICS_FILE = "metrics.json"
 MEMBERS_DIRNAME = "members"
 LINEAR_DIRNAME = "linear"
 STAGING_SUFFIX = ".partial"
+# torch's pickle formats: loading one can run code, so a directory with only these is refused by default
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 
 # config.json keys that stance adds to the transformers config
 DEFAULT_TARGET_KEY = "stance_default_target"
@@ -83,9 +85,41 @@ class ModelDirectory:
         linear = self.path / LINEAR_DIRNAME
         return linear if linear.is_dir() else None
 
+    def check_weights(self, allow_pickle: bool = False) -> None:
+        """Refuse weights that are absent, truncated, or only a pickle (which can run code when loaded)."""
+        safetensors = sorted(self.path.glob("*.safetensors"))
+        for path in safetensors:
+            check_safetensors(path)
+        if safetensors:
+            return
+        pickles = sorted(p.name for p in self.path.iterdir() if p.suffix in PICKLE_SUFFIXES)
+        if not pickles:
+            raise StanceError(f"{self.path}: no weights ({WEIGHTS_FILE}) beside {CONFIG_FILE}")
+        if not allow_pickle:
+            raise StanceError(
+                f"{self.path}: its weights are only a pickle ({', '.join(pickles)}), which can run code when loaded; "
+                "convert them to safetensors, or pass --allow-pickle (allow_pickle=True) if you trust where they come from"
+            )
+
     def files(self) -> list[Path]:
         """Every file of the model, members and linear part included, in a stable order."""
         return sorted(p for p in self.path.rglob("*") if p.is_file())
+
+
+def check_safetensors(path: Path) -> None:
+    """A safetensors file is an 8-byte header length, a JSON header and the tensors' bytes: check that they are all there."""
+    size = path.stat().st_size
+    try:
+        with open(path, "rb") as handle:
+            length = int.from_bytes(handle.read(8), "little")
+            if length > size - 8:
+                raise ValueError
+            header = json.loads(handle.read(length))
+        expected = 8 + length + max((entry["data_offsets"][1] for key, entry in header.items() if key != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        raise StanceError(f"{path}: not a readable safetensors file (damaged, or cut short at {size:,} bytes); copy it again or train again") from None
+    if size != expected:
+        raise StanceError(f"{path}: truncated or damaged ({size:,} bytes where its header promises {expected:,}); copy it again or train again")
 
 
 def write_metrics(model_dir: str | Path, metrics: dict) -> Path:

@@ -62,6 +62,8 @@ def run_hydra_app(app: Callable[[], object], argv: list[str]) -> None:
 
 def one_line(exc: BaseException) -> str:
     """The first line of the error, and of its cause where that says what was wrong (Hydra wraps OmegaConf's)."""
+    if isinstance(exc, OSError) and exc.strerror:  # "[Errno 2] No such file or directory: 'x'" -> "x: No such file or directory"
+        return f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     cause = exc.__cause__

@@ -29,6 +29,8 @@ def build_parser():
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
     parser.add_argument("--chunk-size", type=int, default=4096, help="rows read, labeled and written at a time (default: 4096)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted job from its last finished chunk")
+    parser.add_argument("--allow-pickle", action="store_true",
+                        help="also load a model saved only as pytorch_model.bin, a pickle that can run code: only one you trust")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     return parser
@@ -76,4 +78,5 @@ def _label(args) -> dict:
         chunk_size=args.chunk_size,
         resume=args.resume,
         quiet=args.quiet,
+        allow_pickle=args.allow_pickle,
     )

@@ -83,6 +83,7 @@ class TrainerConfig:
     num_workers: int = 0
     logging_steps: int = 20
     progress: bool = True
+    resume: Optional[str] = None  # auto: continue from the last checkpoint in this run's directory (after a crash or a kill)
 
 
 @dataclass
@@ -120,6 +121,7 @@ class EvalConfig:
     device: str = "auto"
     precision: str = "fp32"  # scores are reported at full precision unless asked otherwise
     batch_size: int = 64
+    allow_pickle: bool = False  # also load pytorch_model.bin (a pickle, which can run code): only a model you trust
     output_dir: str = "${hydra:runtime.output_dir}"
 
 

@@ -45,6 +45,8 @@ def validate(cfg) -> None:
     if not re.fullmatch(r"auto|cpu|cuda", trainer.device):
         raise ConfigError(f"trainer.device={trainer.device}: use auto, cpu or cuda (CUDA_VISIBLE_DEVICES=1 picks the second GPU)")
     _class_weights(trainer.class_weights)
+    if trainer.resume not in (None, "auto"):
+        raise ConfigError(f"trainer.resume={trainer.resume}: use auto (continue this run directory's last checkpoint) or leave it unset")
 
     model = cfg.model
     _one_of(model.kind, "model.kind", MODEL_KINDS)

@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 
 from stance.errors import DataError
+from stance.labels import LABELS
 
 log = logging.getLogger(__name__)
 
@@ -61,3 +62,36 @@ def check_overlap(frames: dict, on_overlap: str) -> None:
         log.warning(message)
     else:
         raise DataError(message + " (set data.on_overlap=warn to only warn)")
+
+
+# Below these, scores mislead: a label with fewer training examples is barely learnt (the bundled
+# corpus has about 300 a label), and on a smaller dev or test split one row moves accuracy by 2+ points.
+ENOUGH_PER_LABEL = 100
+ENOUGH_TO_SCORE = 50
+
+
+def data_warnings(splits) -> list[str]:
+    """What makes a training run on these splits untrustworthy, in words a user can act on."""
+    warnings = []
+    counts = dict.fromkeys(LABELS, 0)
+    for label in splits["train"]["label"]:
+        counts[LABELS[label]] += 1
+    absent = [label for label, count in counts.items() if not count]
+    if len(absent) == len(LABELS) - 1:
+        only = next(label for label, count in counts.items() if count)
+        warnings.append(f"train holds only {only!r} examples: the model can only learn to say {only!r}; "
+                        "check data.label_column and data.label_map")
+    elif absent:
+        warnings.append(f"train has no {' or '.join(map(repr, absent))} examples: the model cannot learn to say them")
+    few = {label: count for label, count in counts.items() if 0 < count < ENOUGH_PER_LABEL}
+    if few and len(absent) < len(LABELS) - 1:
+        shown = ", ".join(f"{label} {count}" for label, count in counts.items())
+        warnings.append(f"train has few examples ({shown}): expect a weak model; "
+                        f"aim for at least {ENOUGH_PER_LABEL} a label (the bundled corpus has about 300)")
+    for split in ("dev", "test"):
+        n = len(splits[split]) if split in splits else ENOUGH_TO_SCORE
+        if n < ENOUGH_TO_SCORE:
+            warnings.append(f"{split} has {n} rows: one row moves its accuracy by {100 / n:.0f} points, so its scores "
+                            f"{'(and the epoch they pick) ' if split == 'dev' else ''}say little; "
+                            f"give at least {ENOUGH_TO_SCORE} (data.{split}=FILE, or more data)")
+    return warnings

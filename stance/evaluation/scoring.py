@@ -44,7 +44,9 @@ def evaluate(cfg: DictConfig) -> dict:
     elif cfg.model_path:
         from stance.inference import StanceClassifier
 
-        classifier = StanceClassifier.from_pretrained(cfg.model_path, device=cfg.device, precision=cfg.precision)
+        classifier = StanceClassifier.from_pretrained(
+            cfg.model_path, device=cfg.device, precision=cfg.precision, allow_pickle=cfg.allow_pickle
+        )
         metrics = evaluate_dataset(classifier, dataset, batch_size=cfg.batch_size)
         metrics["system"] = str(cfg.model_path)
     else:
@@ -87,6 +89,9 @@ def read_predictions(path: str | Path, extra_aliases: dict | None = None) -> lis
         labels = []
         for chunk in iter_chunks(path):
             require_columns(chunk.frame.columns, [PREDICTION_COLUMN], path)
+            for error in chunk.errors:
+                if error:
+                    raise DataError(f"{path} {error}")
             for offset, value in enumerate(chunk.frame[PREDICTION_COLUMN]):
                 labels.append(normalize_label(value, where=chunk.row_name(offset, str(path)), extra_aliases=extra_aliases))
         return labels

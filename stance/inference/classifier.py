@@ -42,16 +42,21 @@ class StanceClassifier:
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path, *, device: str = "auto", precision: str = "auto", max_length: int | None = None
+        cls, path: str | Path, *, device: str = "auto", precision: str = "auto", max_length: int | None = None,
+        allow_pickle: bool = False,
     ) -> "StanceClassifier":
         """Load a saved model directory (or the run directory holding it).
 
         ``precision`` is auto (bf16 where the hardware runs it fast), fp32, bf16 or int8 (CPU only).
+        Weights load from safetensors; ``allow_pickle=True`` also loads ``pytorch_model.bin``,
+        a pickle that can run code: only for a model from a source you trust.
         """
         from stance.inference.loading import load_predictor
 
         directory = ModelDirectory.open(path)
-        predictor, transformer = load_predictor(directory, device=device, precision=precision, max_length=max_length)
+        predictor, transformer = load_predictor(
+            directory, device=device, precision=precision, max_length=max_length, allow_pickle=allow_pickle
+        )
         return cls(predictor, default_target=directory.default_target, device=transformer.device, precision=transformer.precision)
 
     def _targets(self, n: int, targets: str | Sequence[str] | None) -> list[str]:

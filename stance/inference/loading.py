@@ -7,16 +7,20 @@ from stance.inference.predictors import LinearBlend, MeanEnsemble
 from stance.inference.torch_backend import TorchPredictor
 
 
-def load_predictor(directory: ModelDirectory, *, device: str = "auto", precision: str = "auto", max_length: int | None = None):
+def load_predictor(
+    directory: ModelDirectory, *, device: str = "auto", precision: str = "auto", max_length: int | None = None, allow_pickle: bool = False
+):
     """The model's transformer, averaged with its seed members, blended with its linear part.
 
     Returns ``(predictor, transformer)``: the composed predictor and the main transformer
     (whose device and precision describe the whole).
     """
-    transformer = TorchPredictor.load(directory, device=device, precision=precision, max_length=max_length)
+    transformer = TorchPredictor.load(directory, device=device, precision=precision, max_length=max_length, allow_pickle=allow_pickle)
     predictor = transformer
     members = [
-        TorchPredictor.load(ModelDirectory.open(member), device=device, precision=precision, max_length=max_length)
+        TorchPredictor.load(
+            ModelDirectory.open(member), device=device, precision=precision, max_length=max_length, allow_pickle=allow_pickle
+        )
         for member in directory.member_dirs()
     ]
     if members:

@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers.utils import logging as transformers_logging
 
 import stance.models.mean_pooling  # noqa: F401  registers model_type stance_bert_mean with the Auto classes
 from stance.artifacts import ModelDirectory
@@ -29,16 +30,31 @@ class TorchPredictor:
         self._columns = label_columns(model.config.id2label)
 
     @classmethod
-    def load(cls, directory: ModelDirectory, *, device: str = "auto", precision: str = "auto", max_length: int | None = None) -> "TorchPredictor":
-        """``precision`` is auto, fp32, bf16 or int8 (dynamic quantisation of the linear layers, CPU only)."""
+    def load(
+        cls, directory: ModelDirectory, *, device: str = "auto", precision: str = "auto", max_length: int | None = None,
+        allow_pickle: bool = False,
+    ) -> "TorchPredictor":
+        """``precision`` is auto, fp32, bf16 or int8 (dynamic quantisation of the linear layers, CPU only).
+
+        Weights load from safetensors only, unless ``allow_pickle``; weights that leave part of
+        the model uninitialised (a missing classifier, another ``model_type``) are refused.
+        """
         torch_device = resolve_device(device)
         resolved = resolve_precision(precision, torch_device)
         path = directory.path
+        directory.check_weights(allow_pickle)
+        verbosity = transformers_logging.get_verbosity()
+        transformers_logging.set_verbosity_error()  # its load report would repeat, in a table, what the error below says
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-            model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False)
-        except OSError as exc:
-            raise StanceError(f"cannot load model from {path}: {str(exc).splitlines()[0]}") from None
+            model, info = AutoModelForSequenceClassification.from_pretrained(
+                path, trust_remote_code=False, use_safetensors=None if allow_pickle else True, output_loading_info=True
+            )
+        except (OSError, ValueError) as exc:
+            raise StanceError(f"cannot load model from {path}: {str(exc).strip().splitlines()[0]}") from None
+        finally:
+            transformers_logging.set_verbosity(verbosity)
+        _refuse_partial_weights(path, model, info)
         model.eval()
         if resolved == "bf16":
             model = model.to(torch.bfloat16)
@@ -69,3 +85,23 @@ class TorchPredictor:
                 logits = self.model(**batch).logits.float()
                 out[rows] = torch.softmax(logits[:, self._columns], dim=-1).cpu().numpy()
         return out
+
+
+def _refuse_partial_weights(path, model, info: dict) -> None:
+    """Weights that do not cover the model would be freshly initialised: labels that change from run to run."""
+    problems = []
+    for kind, keys in (("missing", info["missing_keys"]), ("unexpected", info["unexpected_keys"])):
+        if keys:
+            problems.append(f"{kind} {_some(sorted(keys))}")
+    if info["mismatched_keys"]:
+        problems.append(f"of another shape {_some(sorted(key for key, *_ in info['mismatched_keys']))}")
+    if problems:
+        raise StanceError(
+            f"{path}: its weights do not fit its config.json (model_type {model.config.model_type}): {'; '.join(problems)}; "
+            "refusing a model that would label at random"
+        )
+
+
+def _some(names: list[str], shown: int = 4) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more

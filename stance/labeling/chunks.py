@@ -10,6 +10,7 @@ import pandas as pd
 
 from stance.errors import DataError
 from stance.io.checks import require_columns, text_problem
+from stance.io.formats import STDIN
 from stance.io.readers import Chunk
 from stance.labels import LABELS
 
@@ -20,7 +21,12 @@ ADDED_TYPES = {"stance": "string", **dict.fromkeys(PROBA_COLUMNS, "float64"), "s
 PROBA_DECIMALS = 4  # enough for any threshold; fewer digits keep files small and diffs stable
 
 
-def check_columns(frame: pd.DataFrame, text_column: str, target_column: str | None, source) -> None:
+def check_columns(chunk: Chunk, text_column: str, target_column: str | None, source) -> None:
+    """The first chunk has the columns a job needs and none of the ones it adds."""
+    frame = chunk.frame
+    if frame.columns.empty and chunk.errors and all(chunk.errors):  # random bytes, a CSV piped as JSONL
+        name = "standard input" if str(source) == STDIN else source
+        raise DataError(f"{name}: not JSONL: none of its first {len(chunk.errors)} lines is a JSON object ({chunk.errors[0]})")
     require_columns(frame.columns, [text_column] + ([target_column] if target_column else []), source)
     clashing = [column for column in ADDED_COLUMNS if column in frame.columns]
     if clashing:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from stance.artifacts import ModelDirectory
@@ -22,7 +24,17 @@ from stance.io.formats import STDIN, STDOUT, output_format, source_format
 from stance.io.readers import iter_chunks
 from stance.io.writers import make_writer
 from stance.labeling.chunks import ADDED_TYPES, check_columns, label_chunk, tally
-from stance.labeling.parts import finished_parts, fingerprint, join_parts, model_files, part_name, prepare_parts, write_part
+from stance.labeling.parts import (
+    finished_parts,
+    fingerprint,
+    join_parts,
+    model_files,
+    output_lock,
+    part_name,
+    prepare_parts,
+    write_part,
+    writing,
+)
 from stance.labels import LABELS
 
 log = logging.getLogger(__name__)
@@ -50,6 +62,7 @@ def label_file(
     chunk_size: int = 4096,
     resume: bool = False,
     quiet: bool = False,
+    allow_pickle: bool = False,
 ) -> dict:
     """Label every row of ``input`` and write ``output`` (format by extension; ``-`` is JSONL stdio).
 
@@ -58,74 +71,80 @@ def label_file(
     per input row, in order. A row that cannot be labeled (empty, null or undecodable
     text, a malformed JSONL line, no target) gets an empty label and the reason in
     ``stance_error``. A row's target is its ``target_column`` cell, else ``target``, else
-    the model's default target.
+    the model's default target. ``allow_pickle`` loads a model saved only as a pickle
+    (``pytorch_model.bin``), which can run code: only for a model from a source you trust.
 
     Returns a summary: ``rows`` written, of which ``resumed_rows`` came from an interrupted
     run; over the rest, ``labeled``, ``errors`` (rows with a ``stance_error``), ``counts``
     per label and ``rows_per_second``; then seconds, output, precision, device.
     """
     started = time.perf_counter()
+    in_format = source_format(input)
+    if in_format not in ("csv", "tsv", "jsonl", "parquet"):
+        if in_format == "hub":  # a name such as foo/bar that is no file: labeling reads files only
+            raise DataError(f"no such file: {input}")
+        raise DataError(f"{input}: label a CSV, TSV, JSONL or Parquet file (or - for JSONL on stdin)")
     output = str(output) if output is not None else default_output(input)
     out_format = output_format(output)
     if resume and (str(input) == STDIN or output == STDOUT):
         raise StanceError("--resume needs a file as input and as output (a stream cannot be replayed)")
     if chunk_size < 1 or batch_size < 1:
         raise StanceError("chunk size and batch size must be at least 1")
-    in_format = source_format(input)
-    if in_format not in ("csv", "tsv", "jsonl", "parquet"):
-        raise DataError(f"{input}: label a CSV, TSV, JSONL or Parquet file (or - for JSONL on stdin)")
+    if output != STDOUT and not Path(output).parent.is_dir():
+        raise StanceError(f"cannot write {output}: {Path(output).parent} is not a directory")
+    with nullcontext() if output == STDOUT else output_lock(output, input):
+        directory = ModelDirectory.open(model_dir)
+        classifier = StanceClassifier.from_pretrained(directory.path, device=device, precision=precision, allow_pickle=allow_pickle)
+        if not target_column and not target and not classifier.default_target:
+            raise StanceError("this model has no default target: pass --target or --target-column")
+        job = {
+            "input": fingerprint(input),
+            "model": {"path": str(directory.path.resolve()), "files": model_files(directory)},
+            "output_format": out_format,
+            "text_column": text_column,
+            "target_column": target_column,
+            "target": target,
+            "chunk_size": chunk_size,
+            "batch_size": batch_size,
+            "precision": classifier.precision,
+            "device": str(classifier.device),
+        }
+        chunks = iter_chunks(input, chunk_size)
+        first = next(chunks, None)
+        if first is not None:
+            # a wrong column fails here, before anything is written
+            check_columns(first, text_column, target_column, input)
+            chunks = itertools.chain([first], chunks)
+        # Parquet to Parquet keeps the input's column types; otherwise they come from the first chunk
+        writer = make_writer(out_format, ADDED_TYPES, parquet_source=input if in_format == "parquet" else None)
+        rows = resumed = 0
+        counts = dict.fromkeys(LABELS, 0)
+        progress = Progress(input, in_format, quiet)
 
-    directory = ModelDirectory.open(model_dir)
-    classifier = StanceClassifier.from_pretrained(directory.path, device=device, precision=precision)
-    if not target_column and not target and not classifier.default_target:
-        raise StanceError("this model has no default target: pass --target or --target-column")
-    job = {
-        "input": fingerprint(input),
-        "model": {"path": str(directory.path.resolve()), "files": model_files(directory)},
-        "output_format": out_format,
-        "text_column": text_column,
-        "target_column": target_column,
-        "target": target,
-        "chunk_size": chunk_size,
-        "batch_size": batch_size,
-        "precision": classifier.precision,
-        "device": str(classifier.device),
-    }
-    chunks = iter_chunks(input, chunk_size)
-    first = next(chunks, None)
-    if first is not None:
-        # a wrong column fails here, before anything is written
-        check_columns(first.frame, text_column, target_column, input)
-        chunks = itertools.chain([first], chunks)
-    # Parquet to Parquet keeps the input's column types; otherwise they come from the first chunk
-    writer = make_writer(out_format, ADDED_TYPES, parquet_source=input if in_format == "parquet" else None)
-    rows = resumed = 0
-    counts = dict.fromkeys(LABELS, 0)
-    progress = progress_bar(input, in_format, quiet)
-
-    if output == STDOUT:
-        sink = sys.stdout.buffer
-        for index, chunk in enumerate(chunks):
-            frame = label_chunk(classifier, chunk, job)
-            writer.write(frame, chunk, sink, first=index == 0)
-            sink.flush()
-            rows += tally(frame, counts)
-            progress.update(len(frame))
-    else:
-        parts = prepare_parts(output, job, resume)
-        done = finished_parts(parts)
-        for index, chunk in enumerate(chunks):
-            writer.observe(chunk)  # columns (and a Parquet schema) come from the first chunk, finished or not
-            if index < done:
-                resumed += len(chunk.frame)
-                progress.update(len(chunk.frame))
-                continue
-            frame = label_chunk(classifier, chunk, job)
-            write_part(parts / part_name(index), lambda handle: writer.write(frame, chunk, handle, first=index == 0))
-            rows += tally(frame, counts)
-            progress.update(len(frame))
-        join_parts(writer, parts, output)
-    progress.close()
+        if output == STDOUT:
+            sink = sys.stdout.buffer
+            for index, chunk in enumerate(chunks):
+                frame = label_chunk(classifier, chunk, job)
+                with writing("standard output"):
+                    writer.write(frame, chunk, sink, first=index == 0)
+                    sink.flush()
+                rows += tally(frame, counts)
+                progress.update(chunk)
+        else:
+            parts = prepare_parts(output, job, resume)
+            done = finished_parts(parts)
+            for index, chunk in enumerate(chunks):
+                writer.observe(chunk)  # columns (and a Parquet schema) come from the first chunk, finished or not
+                if index < done:
+                    resumed += len(chunk.frame)
+                    progress.update(chunk)
+                    continue
+                frame = label_chunk(classifier, chunk, job)
+                write_part(parts / part_name(index), lambda handle: writer.write(frame, chunk, handle, first=index == 0))
+                rows += tally(frame, counts)
+                progress.update(chunk)
+            join_parts(writer, parts, output)
+        progress.close()
 
     seconds = time.perf_counter() - started
     labeled = sum(counts.values())
@@ -143,14 +162,36 @@ def label_file(
     }
 
 
-def progress_bar(input, in_format: str, quiet: bool):
-    """A rows/s bar on an interactive terminal; nothing with quiet or when stderr is redirected."""
-    from tqdm.auto import tqdm
+class Progress:
+    """A rows/s bar on an interactive terminal; nothing with quiet or when stderr is redirected.
 
-    total = None
-    if in_format == "parquet":
-        import pyarrow.parquet as pq
+    Parquet says how many rows it holds; for CSV, TSV and JSONL files the total is estimated
+    from the bytes read so far and the file's size, so the bar shows a percentage and an ETA.
+    """
 
-        total = pq.ParquetFile(input).metadata.num_rows
-    disable = quiet or not sys.stderr.isatty()
-    return tqdm(total=total, unit=" rows", unit_scale=True, disable=disable, desc="labeling", smoothing=0.1)
+    def __init__(self, input, in_format: str, quiet: bool):
+        from tqdm.auto import tqdm
+
+        self.size = None
+        total = None
+        if in_format == "parquet":
+            import pyarrow.parquet as pq
+
+            total = pq.ParquetFile(input).metadata.num_rows
+        elif str(input) != STDIN:
+            self.size = os.path.getsize(input)
+        disable = quiet or not sys.stderr.isatty()
+        self.bar = tqdm(total=total, unit=" rows", unit_scale=True, disable=disable, desc="labeling", smoothing=0.1)
+        self.rows = 0
+
+    def update(self, chunk) -> None:
+        self.rows += len(chunk.frame)
+        if self.size and chunk.bytes_read:
+            self.bar.total = max(self.rows, round(self.rows * self.size / chunk.bytes_read))
+        self.bar.update(len(chunk.frame))
+
+    def close(self) -> None:
+        if self.size:
+            self.bar.total = self.rows  # the last chunk has no byte count: the estimate ends exact
+            self.bar.refresh()
+        self.bar.close()

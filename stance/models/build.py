@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -11,6 +12,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
+from transformers.utils import logging as transformers_logging
 
 from stance.errors import StanceError
 from stance.labels import ID2LABEL, LABEL2ID, LABELS
@@ -18,6 +20,9 @@ from stance.artifacts import DEFAULT_TARGET_KEY
 from stance.models.mean_pooling import MeanPoolingBertConfig, MeanPoolingBertForSequenceClassification
 
 log = logging.getLogger(__name__)
+
+# the parameters of a sequence-classification head, new in a checkpoint fine-tuned from an encoder
+HEAD_PREFIXES = ("classifier.", "score.", "pre_classifier.")
 
 
 def bundled_minilm_path() -> str:
@@ -66,11 +71,30 @@ def build_model(model_cfg, default_target: str | None, seed: int = 0) -> tuple[P
             )
             model = (MeanPoolingBertForSequenceClassification if pooling == "mean" else BertForSequenceClassification)(config)
         else:
-            model_class = MeanPoolingBertForSequenceClassification if pooling == "mean" else AutoModelForSequenceClassification
-            model = model_class.from_pretrained(
-                source, trust_remote_code=False, ignore_mismatched_sizes=True, **label_kwargs
-            )
-    except OSError as exc:
-        raise StanceError(f"cannot load model {source!r}: {str(exc).splitlines()[0]}") from None
+            model = _pretrained(source, pooling, label_kwargs)
+    except (OSError, ValueError) as exc:
+        raise StanceError(f"cannot load model {source!r}: {str(exc).strip().splitlines()[0]}") from None
     setattr(model.config, DEFAULT_TARGET_KEY, default_target)
     return tokenizer, model
+
+
+def _pretrained(source: str, pooling: str, label_kwargs: dict) -> PreTrainedModel:
+    """A pretrained encoder with a new three-label head, said once in plain words (transformers' own
+    load report is a table with terminal colour codes, printed into every training log)."""
+    model_class = MeanPoolingBertForSequenceClassification if pooling == "mean" else AutoModelForSequenceClassification
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        model, info = model_class.from_pretrained(
+            source, trust_remote_code=False, ignore_mismatched_sizes=True, output_loading_info=True, **label_kwargs
+        )
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+    fresh = sorted(set(info["missing_keys"]) | {key for key, *_ in info["mismatched_keys"]})
+    head = [key for key in fresh if key.startswith(HEAD_PREFIXES)]
+    if head:
+        log.info("new classification head for the %d labels (%s), initialised at random: expected, training fits it", len(LABELS), ", ".join(head))
+    others = [key for key in fresh if key not in head]
+    if others:
+        log.warning("%s lacks %d weights of the encoder, which start at random: %s", source, len(others), ", ".join(others[:8]))
+    return model

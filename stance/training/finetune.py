@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 from omegaconf import OmegaConf
 from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-from stance.artifacts import MAX_LENGTH_KEY, RESOLVED_CONFIG_FILE
-from stance.errors import StanceError
+from stance.artifacts import MAX_LENGTH_KEY, RESOLVED_CONFIG_FILE, WEIGHTS_FILE
+from stance.errors import ConfigError, StanceError
 from stance.evaluation.metrics import compute_metrics
 from stance.inference.devices import resolve_device, resolve_precision
 from stance.labels import LABELS
@@ -20,6 +23,8 @@ from stance.models.encoding import encode_pairs
 from stance.training.losses import weighted_loss
 
 log = logging.getLogger(__name__)
+
+TRAINER_STATE_FILE = "trainer_state.json"  # the Trainer writes it last into a checkpoint
 
 
 def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
@@ -85,9 +90,60 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
         compute_loss_func=weighted_loss(trainer_cfg.class_weights, splits["train"]["label"]),
         callbacks=[EarlyStoppingCallback(early_stopping_patience=trainer_cfg.early_stopping_patience)],
     )
+    checkpoint = checkpoint_to_resume(cfg, Path(args.output_dir), main_process=trainer.is_world_process_zero())
     log.info("training %s on %d examples (%s, %s)", cfg.model.kind, len(encoded["train"]), device, precision)
-    trainer.train()
+    trainer.train(resume_from_checkpoint=checkpoint)
     return trainer
+
+
+def checkpoint_to_resume(cfg, folder: Path, main_process: bool = True) -> str | None:
+    """The checkpoint that ``trainer.resume=auto`` continues from (model, optimizer, scheduler, RNG state).
+
+    Without it, the checkpoints of an earlier run in the same directory are discarded, saying
+    so. A resumed run must have the config of the interrupted one, or it would be a mix of two.
+    """
+    found = sorted(
+        (int(match.group(1)), path) for path in (folder.iterdir() if folder.is_dir() else ())
+        if (match := re.fullmatch(r"checkpoint-(\d+)", path.name)) and path.is_dir()
+    )
+    complete = [path for _, path in found if _is_complete(path)]  # a kill while saving leaves one half-written
+    config = OmegaConf.to_container(cfg, resolve=True)
+    config["trainer"].pop("resume", None)
+    saved = folder / RESOLVED_CONFIG_FILE
+    if cfg.trainer.resume == "auto" and complete:
+        previous = OmegaConf.to_container(OmegaConf.load(saved)) if saved.is_file() else config
+        changed = _changed_keys(previous, config)
+        if changed:
+            raise ConfigError(f"cannot resume from {complete[-1]}: {', '.join(changed)} differ from the interrupted run; "
+                              "rerun with its settings, or without trainer.resume=auto to start over")
+        log.info("resuming from %s (step %s of the interrupted run)", complete[-1], complete[-1].name.split("-")[1])
+        return str(complete[-1])
+    if cfg.trainer.resume == "auto":
+        log.warning("trainer.resume=auto: no complete checkpoint in %s, so training starts at step 0 "
+                    "(resuming needs the interrupted run's directory: hydra.run.dir=...)", folder)
+    elif found:
+        log.warning("discarding %d checkpoint(s) of an earlier run in %s (the last at step %d); "
+                    "trainer.resume=auto would continue from it", len(found), folder, found[-1][0])
+    if main_process:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        OmegaConf.save(config, saved)
+    return None
+
+
+def _is_complete(checkpoint: Path) -> bool:
+    try:
+        json.loads((checkpoint / TRAINER_STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return (checkpoint / WEIGHTS_FILE).is_file()
+
+
+def _changed_keys(before, after, prefix: str = "") -> list[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [key for name in dict.fromkeys([*before, *after])
+                for key in _changed_keys(before.get(name), after.get(name), f"{prefix}{name}.")]
+    return [prefix.rstrip(".")] if before != after else []
 
 
 def save_transformer(trainer: Trainer, cfg, directory: str | Path) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from stance.artifacts import LINEAR_DIRNAME, MODEL_DIRNAME, publish, staging_dir, write_metrics
 from stance.config.validate import validate
 from stance.data import load_splits
+from stance.data.splits import data_warnings
 from stance.evaluation.scoring import evaluate_dataset
 from stance.inference import StanceClassifier
 from stance.inference.predictors import LinearBlend
@@ -36,6 +37,8 @@ def train(cfg) -> dict:
     validate(cfg)
     started = time.perf_counter()
     splits = load_splits(cfg.data, seed=cfg.seed)
+    for warning in data_warnings(splits):
+        log.warning(warning)
     trainer = fit_transformer(cfg, splits, cfg.output_dir)
     model_dir = Path(cfg.output_dir) / MODEL_DIRNAME
     staging = staging_dir(model_dir)
