@@ -64,6 +64,9 @@ def _read_split(cfg, split: str, keep_all_rows: bool) -> pd.DataFrame:
         label = normalize_label(label, where=where, extra_aliases=extra_aliases)
         rows.append(("" if problem else text.strip(), str(target).strip(), label))
 
+    if not rows and report.rows_read:
+        skipped = ", ".join(f"{count} {reason}" for reason, count in report.skipped_text.items())
+        raise DataError(f"{cfg[split]}: none of its {report.rows_read} rows has a text to learn from or score ({skipped})")
     frame = pd.DataFrame(rows, columns=["text", "target", "label"])
     if not keep_all_rows and split == "train":  # dev and test are scored as given
         before = len(frame)
