@@ -159,12 +159,23 @@ def _keys(records: list[dict]) -> pd.Index:
 
 
 def _iter_parquet(source, chunk_size: int) -> Iterator[Chunk]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(source)
+    try:
+        parquet = pq.ParquetFile(source)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{source}: not a readable Parquet file ({str(exc).strip().splitlines()[0]})") from None
     check_header(parquet.schema_arrow.names, source)
     start = 0
-    for batch in parquet.iter_batches(batch_size=chunk_size):
+    batches = parquet.iter_batches(batch_size=chunk_size)
+    while True:
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:  # a file cut short or damaged after its footer was read
+            raise DataError(f"{source}: cannot read past row {start} ({str(exc).strip().splitlines()[0]})") from None
+        if batch is None:
+            break
         frame = _parquet_frame(batch)
         yield Chunk(frame, [None] * len(frame), start)
         start += len(frame)
