@@ -368,3 +368,19 @@ def test_progress_estimates_its_total_from_the_file_size(tiny_model_dir, tmp_pat
     shown = [int(p) for p in re.findall(r"labeling:\s+(\d+)%\|", frames)]
     assert any(0 < p < 100 for p in shown), frames  # a percentage before the end: the total was estimated
     assert shown[-1] == 100 and "20.0k/20.0k" in frames
+
+
+def test_every_transformers_load_refuses_remote_code():
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "stance"
+    calls = []
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "from_pretrained":
+                owner = getattr(node.func.value, "id", "")
+                if owner in ("cls", "StanceClassifier"):
+                    continue  # our own loader, which calls the ones below
+                remote = [k.value.value for k in node.keywords if k.arg == "trust_remote_code" and isinstance(k.value, ast.Constant)]
+                calls.append((f"{path.name}:{node.lineno}", remote))
+    assert calls and all(remote == [False] for _, remote in calls), calls
