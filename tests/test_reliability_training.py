@@ -102,7 +102,7 @@ def test_few_examples_a_label_are_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         train(compose("train", ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus}", f"output_dir={tmp_path / 'run'}"]))
     assert "train has few examples (supportive 16, reserved 16, opposed 16): expect a weak model; " \
-           "aim for at least 100 a label (the bundled corpus has about 300)" in caplog.text
+           "aim for at least 100 a label (the bundled corpus has about 1,200)" in caplog.text
 
 
 @pytest.mark.parametrize("override, message", [

@@ -65,7 +65,7 @@ def check_overlap(frames: dict, on_overlap: str) -> None:
 
 
 # Below these, scores mislead: a label with fewer training examples is barely learnt (the bundled
-# corpus has about 300 a label), and on a smaller dev or test split one row moves accuracy by 2+ points.
+# corpus has about 1,200 a label), and on a smaller dev or test split one row moves accuracy by 2+ points.
 ENOUGH_PER_LABEL = 100
 ENOUGH_TO_SCORE = 50
 
@@ -87,7 +87,7 @@ def data_warnings(splits) -> list[str]:
     if few and len(absent) < len(LABELS) - 1:
         shown = ", ".join(f"{label} {count}" for label, count in counts.items())
         warnings.append(f"train has few examples ({shown}): expect a weak model; "
-                        f"aim for at least {ENOUGH_PER_LABEL} a label (the bundled corpus has about 300)")
+                        f"aim for at least {ENOUGH_PER_LABEL} a label (the bundled corpus has about 1,200)")
     for split in ("dev", "test"):
         n = len(splits[split]) if split in splits else ENOUGH_TO_SCORE
         if n < ENOUGH_TO_SCORE:
