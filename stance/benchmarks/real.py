@@ -106,7 +106,8 @@ def run(out: str | Path, overrides: Sequence[str] = (), seeds: Sequence[int] = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score a recipe (trained here on the bundled corpus) or trained models on real public statements.")
     parser.add_argument("--out", required=True, help="folder for results.json, per-model metrics, confusion matrices, misread.csv")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[42], help="train the recipe once per seed (default: 42)")
+    parser.add_argument("--seeds", type=lambda text: [int(seed) for seed in text.split(",")], default=[42],
+                        help="train the recipe once per seed, comma-separated (default: 42)")
     parser.add_argument("--model", action="append", default=[], metavar="DIR", help="score this trained model instead of training (repeatable)")
     parser.add_argument("--data-dir", help="the real-statements folder (default: $STANCE_DATASETS or ../shared/datasets)/real-statements")
     parser.add_argument("overrides", nargs="*", help="stance-train overrides for the recipe, e.g. trainer.max_epochs=4")
