@@ -5,10 +5,11 @@ plus what stance adds beside it. Nothing here imports torch.
 
 ```
 model/
-  config.json            id2label, label2id, stance_default_target, stance_max_length
+  config.json            id2label, label2id, stance_default_target, stance_max_length, stance_temperature
   model.safetensors  tokenizer.json  tokenizer_config.json
   stance_config.yaml     the resolved config of the run that trained it
-  metrics.json           dev and test scores
+  metrics.json           dev and test scores, calibration (ECE before and after temperature scaling)
+  README.md              the model card (Hugging Face format)
   members/seed-<n>/      more seeds of the same recipe (each a model directory), averaged
   linear/                a linear model blended into the transformer (stance.models.linear)
 ```
@@ -29,6 +30,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 RESOLVED_CONFIG_FILE = "stance_config.yaml"
 METRICS_FILE = "metrics.json"
+MODEL_CARD_FILE = "README.md"
 MEMBERS_DIRNAME = "members"
 LINEAR_DIRNAME = "linear"
 STAGING_SUFFIX = ".partial"
@@ -38,6 +40,8 @@ PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
 # config.json keys that stance adds to the transformers config
 DEFAULT_TARGET_KEY = "stance_default_target"
 MAX_LENGTH_KEY = "stance_max_length"
+# the temperature T that StanceClassifier divides log-probabilities by (fitted on dev; labels unchanged)
+TEMPERATURE_KEY = "stance_temperature"
 
 
 def member_name(seed: int) -> str:
@@ -75,6 +79,10 @@ class ModelDirectory:
     @property
     def max_length(self) -> int | None:
         return self.config().get(MAX_LENGTH_KEY)
+
+    @property
+    def temperature(self) -> float | None:
+        return self.config().get(TEMPERATURE_KEY)
 
     def member_dirs(self) -> list[Path]:
         members = self.path / MEMBERS_DIRNAME
@@ -125,6 +133,15 @@ def check_safetensors(path: Path) -> None:
 def write_metrics(model_dir: str | Path, metrics: dict) -> Path:
     path = Path(model_dir) / METRICS_FILE
     path.write_text(json.dumps(metrics, indent=2))
+    return path
+
+
+def set_config_keys(model_dir: str | Path, values: dict) -> Path:
+    """Add stance's keys to a saved ``config.json`` (transformers ignores keys it does not know)."""
+    path = Path(model_dir) / CONFIG_FILE
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config.update(values)
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 

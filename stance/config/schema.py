@@ -84,6 +84,10 @@ class TrainerConfig:
     logging_steps: int = 20
     progress: bool = True
     resume: Optional[str] = None  # auto: continue from the last checkpoint in this run's directory (after a crash or a kill)
+    # where losses and dev scores are logged during training: tensorboard (<run dir>/tensorboard), mlflow; [] for none
+    report_to: List[str] = field(default_factory=lambda: ["tensorboard"])
+    mlflow_tracking_uri: Optional[str] = None  # null: $MLFLOW_TRACKING_URI, else MLflow's default sqlite:///mlflow.db (working directory)
+    mlflow_experiment: str = "stance"
 
 
 @dataclass

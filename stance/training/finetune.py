@@ -7,6 +7,7 @@ import logging
 import math
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from stance.labels import LABELS
 from stance.models.build import build_model
 from stance.models.encoding import encode_pairs
 from stance.training.losses import weighted_loss
+from stance.training.tracking import tracking_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +44,13 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
 
     tokenizer, model = build_model(cfg.model, default_target=cfg.data.default_target, seed=cfg.seed)
     setattr(model.config, MAX_LENGTH_KEY, trainer_cfg.max_length)
-    encoded = splits.map(
-        lambda batch: encode_pairs(tokenizer, batch["target"], batch["text"], trainer_cfg.max_length),
-        batched=True,
-        remove_columns=["text", "target"],
-    )
+    with _datasets_progress(trainer_cfg.progress):
+        encoded = splits.map(
+            lambda batch: encode_pairs(tokenizer, batch["target"], batch["text"], trainer_cfg.max_length),
+            batched=True,
+            remove_columns=["text", "target"],
+            desc="tokenising",
+        )
 
     steps_per_epoch = math.ceil(len(encoded["train"]) / (trainer_cfg.batch_size * trainer_cfg.gradient_accumulation_steps))
     # Evaluate (and keep a checkpoint) once an epoch, or once at the end of a run shorter than that.
@@ -76,7 +80,8 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
         use_cpu=device.type == "cpu",
         train_sampling_strategy="group_by_length" if trainer_cfg.group_by_length else "random",
         dataloader_num_workers=trainer_cfg.num_workers,
-        report_to=[],
+        report_to=[],  # trackers come as callbacks from tracking_callbacks, writing where the config says
+        run_name=str(work_dir),
         disable_tqdm=not trainer_cfg.progress,
     )
     trainer = Trainer(
@@ -88,7 +93,10 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=headline_metrics,
         compute_loss_func=weighted_loss(trainer_cfg.class_weights, splits["train"]["label"]),
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=trainer_cfg.early_stopping_patience)],
+        callbacks=[
+            EarlyStoppingCallback(early_stopping_patience=trainer_cfg.early_stopping_patience),
+            *tracking_callbacks(trainer_cfg, work_dir, main_process=args.process_index == 0),
+        ],
     )
     checkpoint = checkpoint_to_resume(cfg, Path(args.output_dir), main_process=trainer.is_world_process_zero())
     log.info("training %s on %d examples (%s, %s)", cfg.model.kind, len(encoded["train"]), device, precision)
@@ -167,3 +175,16 @@ def headline_metrics(prediction) -> dict:
         "f_avg": scores["f_avg"],
         **{f"f1_{label}": scores["per_class"][label]["f1"] for label in LABELS},
     }
+
+
+@contextmanager
+def _datasets_progress(show: bool):
+    """Tokenising bars for this step only (the CLI turns datasets' bars off for everything else)."""
+    import datasets
+
+    was_on = datasets.is_progress_bar_enabled()
+    (datasets.enable_progress_bars if show else datasets.disable_progress_bars)()
+    try:
+        yield
+    finally:
+        (datasets.enable_progress_bars if was_on else datasets.disable_progress_bars)()

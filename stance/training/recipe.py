@@ -1,4 +1,4 @@
-"""The training recipe, ``train(cfg) -> metrics``: fine-tune -> members -> blend -> evaluate -> write.
+"""The training recipe, ``train(cfg) -> metrics``: fine-tune -> members -> blend -> calibrate -> evaluate -> write.
 
 Each step is a plain function. Every process of a distributed run trains; only the main
 process (``Trainer.is_world_process_zero``) writes the model directory, fits the blend and
@@ -13,13 +13,17 @@ import shutil
 import time
 from pathlib import Path
 
-from stance.artifacts import LINEAR_DIRNAME, MODEL_DIRNAME, publish, staging_dir, write_metrics
+from stance.artifacts import LINEAR_DIRNAME, MODEL_DIRNAME, TEMPERATURE_KEY, publish, set_config_keys, staging_dir, write_metrics
 from stance.config.validate import validate
 from stance.data import load_splits
 from stance.data.splits import data_warnings
-from stance.evaluation.scoring import evaluate_dataset
+from stance.evaluation.calibration import fit_temperature
+from stance.evaluation.model_card import write_model_card
+from stance.evaluation.reports import write_reports
+from stance.evaluation.scoring import predict_split, score_probabilities
 from stance.inference import StanceClassifier
 from stance.inference.predictors import LinearBlend
+from stance.labels import LABELS
 from stance.models.linear import LinearStance
 from stance.training.blend import fit_blend
 from stance.training.finetune import fit_transformer, save_transformer
@@ -31,8 +35,10 @@ log = logging.getLogger(__name__)
 def train(cfg) -> dict:
     """Train on ``cfg.data``, keep the epoch with the best dev ``trainer.select_metric``, save it, score dev and test.
 
-    Writes ``<cfg.output_dir>/model`` (see stance.artifacts) and returns the metrics with the
-    model path under ``model_dir``; on the other processes of a distributed run, ``{}``.
+    Writes ``<cfg.output_dir>/model`` (see stance.artifacts; its README.md is the model card), the
+    test split's reports beside it (report.md, errors.csv, confusion_matrix.png, calibration.png) and
+    returns the metrics with the model path under ``model_dir``; on the other processes of a
+    distributed run, ``{}``.
     """
     validate(cfg)
     started = time.perf_counter()
@@ -50,15 +56,19 @@ def train(cfg) -> dict:
         return {}
 
     device = str(trainer.args.device)
-    classifier = StanceClassifier.from_pretrained(staging, device=device, precision="fp32")
+    classifier = StanceClassifier.from_pretrained(staging, device=device, precision="fp32", calibrated=False)
     blend = None
     if cfg.linear:  # a linear model beside the transformer, blended by a weight chosen on dev
         blend = fit_blend(cfg.linear, splits, classifier, cfg.trainer.select_metric, staging)
         linear = LinearStance.load(staging / LINEAR_DIRNAME)
         classifier.predictor = LinearBlend(classifier.predictor, linear, linear.blend_weight)
+    batch_size = cfg.trainer.eval_batch_size
+    proba = {split: predict_split(classifier, splits[split], batch_size, desc=f"scoring {split}") for split in ("dev", "test")}
+    temperature = fit_temperature(proba["dev"], splits["dev"]["label"])
+    set_config_keys(staging, {TEMPERATURE_KEY: temperature})
     metrics = {
-        "dev": evaluate_dataset(classifier, splits["dev"], batch_size=cfg.trainer.eval_batch_size),
-        "test": evaluate_dataset(classifier, splits["test"], batch_size=cfg.trainer.eval_batch_size),
+        "dev": score_probabilities(proba["dev"], splits["dev"], temperature),
+        "test": score_probabilities(proba["test"], splits["test"], temperature),
         "best_checkpoint": Path(trainer.state.best_model_checkpoint or "").name,
         "train_steps": trainer.state.global_step,
         "train_seconds": round(time.perf_counter() - started, 1),
@@ -69,7 +79,22 @@ def train(cfg) -> dict:
         **({"ensemble_members": members} if members else {}),
     }
     write_metrics(staging, metrics)
+    write_model_card(staging, cfg, metrics, final_dir=model_dir)
     publish(staging, model_dir)
-    log.info("dev macro-F1 %.4f  test macro-F1 %.4f  test F_avg %.4f", metrics["dev"]["macro_f1"],
-             metrics["test"]["macro_f1"], metrics["test"]["f_avg"])
+    write_reports(cfg.output_dir, metrics["test"], splits["test"], predicted=_labels(proba["test"]), proba=proba["test"],
+                  title=f"test: {model_dir}", notes=[_selection_note(cfg, metrics)])
+    calibration = metrics["test"]["calibration"]
+    log.info("dev macro-F1 %.4f  test macro-F1 %.4f  test F_avg %.4f  test ECE %.3f -> %.3f (T = %.2f)", metrics["dev"]["macro_f1"],
+             metrics["test"]["macro_f1"], metrics["test"]["f_avg"], calibration["ece_before"], calibration["ece_after"], temperature)
     return {**metrics, "model_dir": str(model_dir)}
+
+
+def _labels(proba) -> list[str]:
+    return [LABELS[i] for i in proba.argmax(axis=1)]
+
+
+def _selection_note(cfg, metrics: dict) -> str:
+    dev = metrics["dev"]
+    return (f"The epoch ({metrics['best_checkpoint'] or 'the last'}) and the temperature were chosen on dev "
+            f"({metrics['examples']['dev']} statements: macro-F1 {dev['macro_f1']:.3f}, F_avg {dev['f_avg']:.3f}, "
+            f"by {cfg.trainer.select_metric}); test was not looked at.")

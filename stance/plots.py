@@ -1,0 +1,26 @@
+"""What every figure shares: matplotlib without a display, one colour per label, saving."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Okabe-Ito colours, told apart with the common colour-vision deficiencies
+LABEL_COLORS = {"supportive": "#0072B2", "reserved": "#999999", "opposed": "#D55E00"}
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend: figures go to files, never to a window."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(figure, path: str | Path) -> Path:
+    path = Path(path)
+    figure.tight_layout()
+    figure.savefig(path)
+    pyplot().close(figure)
+    return path
