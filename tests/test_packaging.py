@@ -31,7 +31,7 @@ def test_wheel_installs_and_trains_from_another_directory(tmp_path):
 
     help_text = subprocess.run([str(venv / "bin" / "stance-train"), "--help"], cwd=elsewhere, capture_output=True, text=True, timeout=120)
     assert help_text.returncode == 0, help_text.stderr
-    assert help_text.stdout.startswith("stance-train is powered by Hydra")
+    assert help_text.stdout.startswith("stance-train: fine-tune a transformer")
     assert "troop_deployment" in help_text.stdout and "model: hub, minilm, tiny" in help_text.stdout
 
     run = subprocess.run(
