@@ -19,7 +19,7 @@ from stance.errors import StanceError
 from stance.labels import LABELS
 from stance.artifacts import LINEAR_DIRNAME
 from stance.evaluation.scoring import score_predictions
-from stance.inference.predictors import LinearBlend, MeanEnsemble
+from stance.inference.predictors import LinearBlend, MeanEnsemble, TemperatureScaled
 from stance.models.linear import LinearStance
 from stance.training import train
 
@@ -121,7 +121,9 @@ def test_blended_model_trains_saves_and_loads(tmp_path, corpus_csv):
     assert 0.0 <= metrics["linear_blend"]["blend_weight"] <= 1.0
     assert {p.name for p in (model_dir / LINEAR_DIRNAME).iterdir()} == {"linear.json", "linear.safetensors"}
     classifier = StanceClassifier.from_pretrained(model_dir)
-    assert isinstance(classifier.predictor, LinearBlend) and classifier.predictor.weight == metrics["linear_blend"]["blend_weight"]
+    assert isinstance(classifier.predictor, TemperatureScaled)  # the blend is scaled as a whole
+    blend = classifier.predictor.base
+    assert isinstance(blend, LinearBlend) and blend.weight == metrics["linear_blend"]["blend_weight"]
     proba = classifier.predict_proba(["We will never send our soldiers.", "Let us study it."], targets=["x", cfg.data.default_target])
     assert proba.shape == (2, 3) and abs(proba.sum(axis=1) - 1).max() < 1e-5  # an unseen target falls back to the transformer
     # the transformer in the same directory still loads with plain transformers
@@ -172,7 +174,9 @@ def test_seed_ensemble_trains_full_members_and_averages_their_probabilities(tmp_
     metrics = train(cfg)
     member_dir = Path(metrics["model_dir"]) / "members" / "seed-7"
     assert (member_dir / "model.safetensors").is_file() and [m["seed"] for m in metrics["ensemble_members"]] == [7]
-    ensemble, member = StanceClassifier.from_pretrained(metrics["model_dir"]), StanceClassifier.from_pretrained(member_dir)
+    # the average itself, before the temperature that is fitted to it (members carry none of their own)
+    ensemble = StanceClassifier.from_pretrained(metrics["model_dir"], calibrated=False)
+    member = StanceClassifier.from_pretrained(member_dir)
     texts = ["We will never send our soldiers.", "Let us study it first."]
     averaged = ensemble.predict_proba(texts)
     assert isinstance(ensemble.predictor, MeanEnsemble)

@@ -62,3 +62,16 @@ def test_saved_temperature_scales_probabilities_but_never_labels(tiny_model_dir,
         assert 0 <= calibration["ece_after"] <= 1 and 0 <= calibration["ece_before"] <= 1
     # fitted on dev by NLL: dev's NLL cannot get worse
     assert metrics["dev"]["calibration"]["nll_after"] <= metrics["dev"]["calibration"]["nll_before"] + 1e-6
+
+
+def test_stance_label_writes_the_calibrated_probabilities(tmp_path, tiny_model_dir, one_thread):
+    import pandas as pd
+
+    from stance.labeling import label_file
+
+    texts = ["We will never send our soldiers.", "That is not on the agenda today.", "Our troops can help secure Kyiv."]
+    pd.DataFrame({"text": texts}).to_csv(tmp_path / "in.csv", index=False)
+    label_file(tiny_model_dir, tmp_path / "in.csv", tmp_path / "out.csv", quiet=True)
+    written = pd.read_csv(tmp_path / "out.csv")[["p_supportive", "p_reserved", "p_opposed"]].to_numpy()
+    expected = StanceClassifier.from_pretrained(tiny_model_dir).predict_proba(texts)
+    assert np.allclose(written, expected, atol=1e-4)
