@@ -18,9 +18,13 @@ def pyplot():
     return plt
 
 
+def subplots(*args, **kwargs):
+    """``pyplot.subplots`` with constrained layout: titles, colour bars and outside legends get their room."""
+    return pyplot().subplots(*args, layout="constrained", **kwargs)
+
+
 def save(figure, path: str | Path) -> Path:
     path = Path(path)
-    figure.tight_layout()
     figure.savefig(path)
     pyplot().close(figure)
     return path

@@ -7,16 +7,15 @@ from pathlib import Path
 import numpy as np
 
 from stance.labels import LABELS
-from stance.plots import pyplot, save
+from stance.plots import save, subplots
 
 
 def plot_confusion_matrix(matrix, path: str | Path, title: str) -> Path:
     """Left the counts; right each gold row as shares, so a small class's errors show as plainly as a large one's."""
-    plt = pyplot()
     counts = np.asarray(matrix, dtype=int)
     totals = counts.sum(axis=1, keepdims=True)
     shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    figure, panels = plt.subplots(1, 2, figsize=(10, 4.4), dpi=120)
+    figure, panels = subplots(1, 2, figsize=(10, 4.4), dpi=120)
     for axes, values, name, cell, scale in (
         (panels[0], counts, "counts", lambda i, j: f"{counts[i, j]}", None),
         (panels[1], shares, "share of each gold row", lambda i, j: f"{shares[i, j]:.0%}\n({counts[i, j]}/{totals[i, 0]})", "{x:.0%}"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stance.plots import LABEL_COLORS, pyplot, save
+from stance.plots import LABEL_COLORS, save, subplots
 
 # three labels: the top probability is never below 1/3
 LOWEST_CONFIDENCE = 1 / 3
@@ -16,8 +16,7 @@ def plot_reliability(panels, path: str | Path, title: str) -> Path:
     Bars are the accuracy of each confidence bin, hatched boxes the gap to its mean confidence;
     a calibrated model's bars meet the diagonal. The count of statements is above each bar.
     """
-    plt = pyplot()
-    figure, axes_row = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.8), dpi=120, squeeze=False)
+    figure, axes_row = subplots(1, len(panels), figsize=(5.4 * len(panels), 4.8), dpi=120, squeeze=False)
     for axes, (name, bins, ece) in zip(axes_row[0], panels):
         width = bins[0]["high"] - bins[0]["low"]
         filled = [b for b in bins if b["count"]]
@@ -34,6 +33,6 @@ def plot_reliability(panels, path: str | Path, title: str) -> Path:
         axes.set_xlabel("confidence (probability of the predicted label)")
         axes.set_ylabel("accuracy")
         axes.set_title(f"{name}: ECE {ece:.3f}")
-        axes.legend(loc="upper left", fontsize=8)
     figure.suptitle(f"{title}\nnumbers above the bars: statements per confidence bin", fontsize=10)
+    figure.legend(*axes.get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return save(figure, path)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from stance.labels import LABELS
-from stance.plots import LABEL_COLORS, pyplot, save
+from stance.plots import LABEL_COLORS, save, subplots
 from stance.summary.table import NO_DATE, PERIOD_COLUMN
 
 MAX_BARS = 40  # more would not be legible; the largest groups are kept and the title says so
@@ -23,12 +23,10 @@ def plot_shares(table: pd.DataFrame, by: list[str], min_n: int, path: str | Path
     """One horizontal bar per group, split by label share, sorted by share supportive; pale: few statements."""
     import matplotlib
 
-    plt = pyplot()
     labeled = table[table["n"] > 0]
     rows = labeled.nlargest(MAX_BARS, "n").sort_values(["share_supportive", "share_opposed"], ascending=[True, False])
     names = [f"{group_name(row, by)}  (n={row['n']})" for _, row in rows.iterrows()]
-    height = 1.8 + 0.32 * len(rows)
-    figure, axes = plt.subplots(figsize=(9, height), dpi=120)
+    figure, axes = subplots(figsize=(9, 1.9 + 0.32 * len(rows)), dpi=120)
     left = np.zeros(len(rows))
     few = rows["few"].to_numpy()
     for label in LABELS:
@@ -49,7 +47,7 @@ def plot_shares(table: pd.DataFrame, by: list[str], min_n: int, path: str | Path
     shown = f" (the {len(rows)} largest of {len(labeled)} groups)" if len(rows) < len(labeled) else ""
     axes.set_title(f"{title}{shown}\npale bars: fewer than {min_n} statements", fontsize=10)
     handles = [matplotlib.patches.Patch(color=LABEL_COLORS[label], label=label) for label in LABELS]
-    axes.legend(handles=handles, ncol=3, loc="lower center", bbox_to_anchor=(0.5, 1.0 + 0.5 / height), frameon=False, fontsize=8)
+    figure.legend(handles=handles, ncol=3, loc="outside lower center", frameon=False, fontsize=8)
     return save(figure, path)
 
 
@@ -58,13 +56,12 @@ def plot_over_time(table: pd.DataFrame, by: list[str], min_n: int, path: str | P
     line per group (the largest MAX_LINES). Hollow points: periods with few statements."""
     import matplotlib
 
-    plt = pyplot()
     dated = table[(table[PERIOD_COLUMN] != NO_DATE) & (table["n"] > 0)]
     periods = sorted(dated[PERIOD_COLUMN].unique())
     position = {period: i for i, period in enumerate(periods)}
     if by:
         sizes = dated.groupby(by)["n"].sum().nlargest(MAX_LINES)
-        figure, panels = plt.subplots(1, len(LABELS), figsize=(15, 4.8), dpi=120, sharey=True)
+        figure, panels = subplots(1, len(LABELS), figsize=(15, 4.8), dpi=120, sharey=True)
         for axes, label in zip(panels, LABELS):
             for key in sizes.index:
                 key = key if isinstance(key, tuple) else (key,)
@@ -75,7 +72,7 @@ def plot_over_time(table: pd.DataFrame, by: list[str], min_n: int, path: str | P
         panels[-1].legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5),
                           title=f"+{others} smaller groups not shown" if others > 0 else None, title_fontsize=7)
     else:
-        figure, axes = plt.subplots(figsize=(8, 4.8), dpi=120)
+        figure, axes = subplots(figsize=(8, 4.8), dpi=120)
         panels = [axes]
         for label in LABELS:
             _line(axes, dated, position, label, label, color=LABEL_COLORS[label])

@@ -46,7 +46,7 @@ def summarize(labeled_file: str | Path, by: list[str] = (), time: str | None = N
     name = Path(str(labeled_file)).name
     table.to_csv(out_dir / TABLE_FILE, index=False)
     overall = summary_table(_over_all_periods(counts, by), min_n) if time else table  # the bars cover the whole time
-    figures = [plot_shares(overall, by, min_n, out_dir / SHARES_FILE, f"{name}: label shares by {', '.join(by) or 'file'}")]
+    figures = [plot_shares(overall, by, min_n, out_dir / SHARES_FILE, f"{name}: label shares" + (f" by {', '.join(by)}" if by else ""))]
     if time:
         figures.append(plot_over_time(table, by, min_n, out_dir / OVER_TIME_FILE, f"{name}: label shares per {time_unit}"))
     markdown = out_dir / MARKDOWN_FILE
