@@ -9,6 +9,10 @@ from stance.errors import StanceError
 LABELS: tuple[str, ...] = ("supportive", "reserved", "opposed")
 LABEL2ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
+# the columns stance-label adds to a file: the label, its probabilities in LABELS order, the reason it is missing
+LABEL_COLUMN = "stance"
+PROBABILITY_COLUMNS: tuple[str, ...] = tuple(f"p_{label}" for label in LABELS)
+ERROR_COLUMN = "stance_error"
 
 ALIASES: dict[str, str] = {
     **{alias: "supportive" for alias in ("supportive", "favor", "favour", "pro", "support", "for")},

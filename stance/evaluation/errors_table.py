@@ -8,9 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stance.labels import LABELS
-
-PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
+from stance.labels import PROBABILITY_COLUMNS
 
 
 def error_table(texts, targets, gold, predicted, proba: np.ndarray | None = None) -> pd.DataFrame:

@@ -16,17 +16,16 @@ from stance.config.validate import validate_eval
 from stance.data import load_splits
 from stance.errors import DataError, StanceError
 from stance.evaluation.calibration import calibration_scores
-from stance.evaluation.errors_table import PROBABILITY_COLUMNS
 from stance.evaluation.metrics import compute_metrics
 from stance.evaluation.reports import write_reports
 from stance.io.checks import require_columns
 from stance.io.formats import table_format
 from stance.io.readers import iter_chunks
-from stance.labels import LABELS, normalize_label
+from stance.labels import LABEL_COLUMN, LABELS, PROBABILITY_COLUMNS, normalize_label
 
 log = logging.getLogger(__name__)
 
-PREDICTION_COLUMN = "stance"
+PREDICTION_COLUMN = LABEL_COLUMN  # stance-label's output scores as it is
 METRICS_FILE = "metrics.json"
 
 
@@ -124,7 +123,7 @@ def read_predictions(path: str | Path, extra_aliases: dict | None = None) -> tup
             for offset, value in enumerate(chunk.frame[PREDICTION_COLUMN]):
                 labels.append(normalize_label(value, where=chunk.row_name(offset, str(path)), extra_aliases=extra_aliases))
             if all(column in chunk.frame.columns for column in PROBABILITY_COLUMNS):
-                proba.append(chunk.frame[PROBABILITY_COLUMNS].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
+                proba.append(chunk.frame[list(PROBABILITY_COLUMNS)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float))
         # probabilities only when every row has all three
         proba = np.concatenate(proba) if proba else None
         complete = proba is not None and len(proba) == len(labels) and not np.isnan(proba).any()

@@ -12,12 +12,11 @@ from stance.errors import DataError
 from stance.io.checks import require_columns, text_problem
 from stance.io.formats import STDIN
 from stance.io.readers import Chunk
-from stance.labels import LABELS
+from stance.labels import ERROR_COLUMN, LABEL_COLUMN, LABELS, PROBABILITY_COLUMNS
 
-PROBA_COLUMNS = tuple(f"p_{label}" for label in LABELS)
-ADDED_COLUMNS = ("stance", *PROBA_COLUMNS, "stance_error")
+ADDED_COLUMNS = (LABEL_COLUMN, *PROBABILITY_COLUMNS, ERROR_COLUMN)
 # Arrow type of each added column, for writers that need a schema before the first labeled chunk
-ADDED_TYPES = {"stance": "string", **dict.fromkeys(PROBA_COLUMNS, "float64"), "stance_error": "string"}
+ADDED_TYPES = {LABEL_COLUMN: "string", **dict.fromkeys(PROBABILITY_COLUMNS, "float64"), ERROR_COLUMN: "string"}
 PROBA_DECIMALS = 4  # enough for any threshold; fewer digits keep files small and diffs stable
 
 
@@ -58,15 +57,15 @@ def label_chunk(classifier, chunk: Chunk, job: dict) -> pd.DataFrame:
         proba[ok] = classifier.predict_proba([texts[i] for i in ok], [targets[i] for i in ok], batch_size=job["batch_size"])
     stance = np.full(n, "", dtype=object)
     stance[ok] = np.asarray(LABELS, dtype=object)[proba[ok].argmax(axis=1)]
-    added = {"stance": stance}
-    for column, values in zip(PROBA_COLUMNS, proba.round(PROBA_DECIMALS).T):
+    added = {LABEL_COLUMN: stance}
+    for column, values in zip(PROBABILITY_COLUMNS, proba.round(PROBA_DECIMALS).T):
         added[column] = values
-    added["stance_error"] = [error or "" for error in errors]
+    added[ERROR_COLUMN] = [error or "" for error in errors]
     return pd.DataFrame(added, index=frame.index)
 
 
 def tally(frame: pd.DataFrame, counts: dict) -> int:
-    for label, count in frame["stance"].value_counts().items():
+    for label, count in frame[LABEL_COLUMN].value_counts().items():
         if label:
             counts[label] += int(count)
     return len(frame)

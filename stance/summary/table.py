@@ -10,10 +10,7 @@ import pandas as pd
 from stance.errors import DataError
 from stance.io.checks import require_columns
 from stance.io.readers import iter_chunks
-from stance.labels import LABELS
-
-LABEL_COLUMN = "stance"
-PROBABILITY_COLUMNS = [f"p_{label}" for label in LABELS]
+from stance.labels import LABEL_COLUMN, LABELS, PROBABILITY_COLUMNS
 PERIOD_COLUMN = "period"
 MISSING_GROUP = "(missing)"
 NO_DATE = "(no date)"
