@@ -19,7 +19,7 @@ def eval_app(cfg: DictConfig) -> float:
     route_library_logs()
     metrics = run_cli(lambda: evaluate(cfg), debug=debug_requested())
     print(f"f_avg={metrics['f_avg']:.4f} macro_f1={metrics['macro_f1']:.4f} accuracy={metrics['accuracy']:.4f} n={metrics['n']}")
-    print(f"metrics.json and confusion_matrix.png in {cfg.output_dir}")  # a new outputs/<date>/<time>/ each run
+    print(f"metrics.json, report.md, errors.csv and the figures in {cfg.output_dir}")  # a new outputs/<date>/<time>/ each run
     return metrics["macro_f1"]
 
 
