@@ -9,6 +9,7 @@ from omegaconf import DictConfig
 
 from stance.cli.errors import debug_requested, run_cli, run_hydra_app
 from stance.config import CONFIG_MODULE
+from stance.distributed import hydra_overrides
 
 
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="train", version_base="1.3")
@@ -26,4 +27,9 @@ def train_app(cfg: DictConfig) -> float | None:
 
 
 def main() -> None:
+    sys.argv.extend(hydra_overrides(sys.argv[1:]))  # none unless torchrun or accelerate launch started this process
     run_hydra_app(train_app, sys.argv)
+
+
+if __name__ == "__main__":  # torchrun / accelerate launch -m stance.cli.train
+    main()

@@ -88,6 +88,8 @@ class TrainerConfig:
     report_to: List[str] = field(default_factory=lambda: ["tensorboard"])
     mlflow_tracking_uri: Optional[str] = None  # null: $MLFLOW_TRACKING_URI, else MLflow's default sqlite:///mlflow.db (working directory)
     mlflow_experiment: str = "stance"
+    # data-parallel runs (conf/trainer/ddp.yaml)
+    ddp_find_unused_parameters: Optional[bool] = None  # null: the Trainer's choice (true unless gradient checkpointing)
 
 
 @dataclass

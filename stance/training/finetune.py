@@ -82,6 +82,10 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
         dataloader_num_workers=trainer_cfg.num_workers,
         report_to=[],  # trackers come as callbacks from tracking_callbacks, writing where the config says
         run_name=str(work_dir),
+        # Each process's loss is the mean over its own batch and DDP averages the gradients;
+        # transformers would also multiply the loss by the number of processes, doubling it on two.
+        average_tokens_across_devices=False,
+        ddp_find_unused_parameters=trainer_cfg.ddp_find_unused_parameters,
         disable_tqdm=not trainer_cfg.progress,
     )
     trainer = Trainer(

@@ -73,6 +73,7 @@ def train(cfg) -> dict:
         "train_steps": trainer.state.global_step,
         "train_seconds": round(time.perf_counter() - started, 1),
         "device": device,
+        "processes": trainer.args.world_size,  # data-parallel processes that trained it (torchrun, accelerate launch)
         "precision": "bf16" if trainer.args.bf16 else "fp32",
         "examples": {split: len(splits[split]) for split in splits},
         **({"linear_blend": blend} if blend else {}),
