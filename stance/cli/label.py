@@ -31,6 +31,14 @@ def build_parser():
     parser.add_argument("--resume", action="store_true", help="continue an interrupted job from its last finished chunk")
     parser.add_argument("--allow-pickle", action="store_true",
                         help="also load a model saved only as pytorch_model.bin, a pickle that can run code: only one you trust")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="label in this process (local, the default) or on a Ray cluster's actors (ray; pip install 'stance[ray]')")
+    parser.add_argument("--ray-address", metavar="ADDR",
+                        help="the Ray cluster to use, e.g. auto or 10.0.0.5:6379 (default: RAY_ADDRESS, else a Ray started on this machine for the job)")
+    parser.add_argument("--num-actors", type=int, metavar="N",
+                        help="Ray actors, each loading the model once (default: as many as the cluster's CPUs, or GPUs with --actor-gpus, hold)")
+    parser.add_argument("--actor-cpus", type=float, default=1.0, metavar="C", help="CPUs (torch threads) per Ray actor (default: 1)")
+    parser.add_argument("--actor-gpus", type=float, default=0.0, metavar="G", help="GPUs per Ray actor, e.g. 1 or 0.5 (default: 0)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     return parser
@@ -79,4 +87,9 @@ def _label(args) -> dict:
         resume=args.resume,
         quiet=args.quiet,
         allow_pickle=args.allow_pickle,
+        engine=args.engine,
+        ray_address=args.ray_address,
+        num_actors=args.num_actors,
+        actor_cpus=args.actor_cpus,
+        actor_gpus=args.actor_gpus,
     )

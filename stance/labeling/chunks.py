@@ -34,12 +34,19 @@ def check_columns(chunk: Chunk, text_column: str, target_column: str | None, sou
 
 def label_chunk(classifier, chunk: Chunk, job: dict) -> pd.DataFrame:
     """The five added columns for the rows of ``chunk``."""
+    texts, targets, errors = prepare_chunk(chunk, job, classifier.default_target)
+    return label_rows(classifier, texts, targets, errors, job["batch_size"], index=chunk.frame.index)
+
+
+def prepare_chunk(chunk: Chunk, job: dict, default_target: str | None) -> tuple[list, list, list]:
+    """Each row's text, target and error; a row with an error (unreadable, no usable text, no
+    target) has neither text nor target, so what is left is plain strings."""
     frame = chunk.frame
     text_column, target_column = job["text_column"], job["target_column"]
     n = len(frame)
     texts = frame[text_column].tolist() if text_column in frame.columns else [None] * n
     row_targets = frame[target_column].tolist() if target_column and target_column in frame.columns else [None] * n
-    fallback = job["target"] or classifier.default_target
+    fallback = job["target"] or default_target
 
     errors = list(chunk.errors)
     targets: list[str | None] = [None] * n
@@ -50,18 +57,24 @@ def label_chunk(classifier, chunk: Chunk, job: dict) -> pd.DataFrame:
             targets[i] = row_targets[i] if text_problem(row_targets[i]) is None else fallback
             if not targets[i]:
                 errors[i] = "empty target cell, and no --target or model default to fall back on"
-    ok = [i for i in range(n) if errors[i] is None]
+    texts = [text if error is None else None for text, error in zip(texts, errors)]
+    return texts, targets, errors
 
+
+def label_rows(classifier, texts: list, targets: list, errors: list, batch_size: int, index=None) -> pd.DataFrame:
+    """The five added columns for rows as ``prepare_chunk`` gives them."""
+    n = len(texts)
+    ok = [i for i in range(n) if errors[i] is None]
     proba = np.full((n, len(LABELS)), np.nan)
     if ok:
-        proba[ok] = classifier.predict_proba([texts[i] for i in ok], [targets[i] for i in ok], batch_size=job["batch_size"])
+        proba[ok] = classifier.predict_proba([texts[i] for i in ok], [targets[i] for i in ok], batch_size=batch_size)
     stance = np.full(n, "", dtype=object)
     stance[ok] = np.asarray(LABELS, dtype=object)[proba[ok].argmax(axis=1)]
     added = {LABEL_COLUMN: stance}
     for column, values in zip(PROBABILITY_COLUMNS, proba.round(PROBA_DECIMALS).T):
         added[column] = values
     added[ERROR_COLUMN] = [error or "" for error in errors]
-    return pd.DataFrame(added, index=frame.index)
+    return pd.DataFrame(added, index=index)
 
 
 def tally(frame: pd.DataFrame, counts: dict) -> int:

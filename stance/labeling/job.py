@@ -5,6 +5,9 @@ each chunk and writes each finished chunk as a part file in a hidden folder besi
 (stance.labeling.parts). The parts are joined into a temporary file that is renamed onto the
 output, so a crash never leaves a partial file under the final name, and ``resume=True``
 continues from the last finished part with a final file byte-identical to an uninterrupted run.
+
+The chunks are labeled in this process (``engine="local"``) or by a pool of Ray actors
+(``engine="ray"``, stance.labeling.ray_engine); either way this process writes them.
 """
 
 from __future__ import annotations
@@ -35,9 +38,12 @@ from stance.labeling.parts import (
     write_part,
     writing,
 )
+from stance.labeling.ray_engine import ray_labels
 from stance.labels import LABELS
 
 log = logging.getLogger(__name__)
+
+ENGINES = ("local", "ray")
 
 
 def default_output(input: str | Path) -> str:
@@ -63,6 +69,11 @@ def label_file(
     resume: bool = False,
     quiet: bool = False,
     allow_pickle: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_actors: int | None = None,
+    actor_cpus: float = 1.0,
+    actor_gpus: float = 0.0,
 ) -> dict:
     """Label every row of ``input`` and write ``output`` (format by extension; ``-`` is JSONL stdio).
 
@@ -73,6 +84,11 @@ def label_file(
     ``stance_error``. A row's target is its ``target_column`` cell, else ``target``, else
     the model's default target. ``allow_pickle`` loads a model saved only as a pickle
     (``pytorch_model.bin``), which can run code: only for a model from a source you trust.
+
+    ``engine="ray"`` labels on a Ray cluster (``ray_address``; default: ``RAY_ADDRESS``, else
+    a Ray started for this job on this machine) with ``num_actors`` actors of ``actor_cpus``
+    CPUs and ``actor_gpus`` GPUs each; ``device`` and ``precision`` then apply on the actors.
+    The output is the same as the local engine's.
 
     Returns a summary: ``rows`` written, of which ``resumed_rows`` came from an interrupted
     run; over the rest, ``labeled``, ``errors`` (rows with a ``stance_error``), ``counts``
@@ -90,12 +106,18 @@ def label_file(
         raise StanceError("--resume needs a file as input and as output (a stream cannot be replayed)")
     if chunk_size < 1 or batch_size < 1:
         raise StanceError("chunk size and batch size must be at least 1")
+    if engine not in ENGINES:
+        raise StanceError(f"engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "ray" and str(input) == STDIN:
+        raise StanceError("--engine ray reads the input twice (Ray's reader, then the writer): give a file, not stdin")
     if output != STDOUT and not Path(output).parent.is_dir():
         raise StanceError(f"cannot write {output}: {Path(output).parent} is not a directory")
     with nullcontext() if output == STDOUT else output_lock(output, input):
         directory = ModelDirectory.open(model_dir)
-        classifier = StanceClassifier.from_pretrained(directory.path, device=device, precision=precision, allow_pickle=allow_pickle)
-        if not target_column and not target and not classifier.default_target:
+        options = {"device": device, "precision": precision, "allow_pickle": allow_pickle}
+        # the Ray engine loads the model on its actors only
+        classifier = StanceClassifier.from_pretrained(directory.path, **options) if engine == "local" else None
+        if not target_column and not target and not directory.default_target:
             raise StanceError("this model has no default target: pass --target or --target-column")
         job = {
             "input": fingerprint(input),
@@ -106,8 +128,10 @@ def label_file(
             "target": target,
             "chunk_size": chunk_size,
             "batch_size": batch_size,
-            "precision": classifier.precision,
-            "device": str(classifier.device),
+            "engine": engine,
+            # what auto resolved to here; Ray actors resolve it where they run
+            "precision": classifier.precision if classifier else precision,
+            "device": str(classifier.device) if classifier else device,
         }
         chunks = iter_chunks(input, chunk_size)
         first = next(chunks, None)
@@ -120,45 +144,48 @@ def label_file(
         rows = resumed = 0
         counts = dict.fromkeys(LABELS, 0)
         progress = Progress(input, in_format, quiet)
+        parts = None if output == STDOUT else prepare_parts(output, job, resume)
+        done = finished_parts(parts) if parts else 0
+        for chunk in itertools.islice(chunks, done):  # labeled by the interrupted run
+            writer.observe(chunk)  # columns (and a Parquet schema) come from the first chunk, finished or not
+            resumed += len(chunk.frame)
+            progress.update(chunk)
 
-        if output == STDOUT:
-            sink = sys.stdout.buffer
-            for index, chunk in enumerate(chunks):
-                frame = label_chunk(classifier, chunk, job)
-                with writing("standard output"):
-                    writer.write(frame, chunk, sink, first=index == 0)
-                    sink.flush()
+        ray_job = ray_labels(
+            directory, input, job, skip=done, address=ray_address, num_actors=num_actors,
+            actor_cpus=actor_cpus, actor_gpus=actor_gpus, classifier_options=options,
+        ) if engine == "ray" else nullcontext()
+        with ray_job as frames:
+            if frames is None:
+                labeled = ((chunk, label_chunk(classifier, chunk, job)) for chunk in chunks)
+            else:  # Ray hands the chunks back in input order
+                labeled = ((chunk, frame.set_axis(chunk.frame.index)) for chunk, frame in zip(chunks, frames, strict=True))
+            for index, (chunk, frame) in enumerate(labeled, start=done):
+                if parts:
+                    write_part(parts / part_name(index), lambda handle: writer.write(frame, chunk, handle, first=index == 0))
+                else:
+                    with writing("standard output"):
+                        writer.write(frame, chunk, sys.stdout.buffer, first=index == 0)
+                        sys.stdout.buffer.flush()
                 rows += tally(frame, counts)
                 progress.update(chunk)
-        else:
-            parts = prepare_parts(output, job, resume)
-            done = finished_parts(parts)
-            for index, chunk in enumerate(chunks):
-                writer.observe(chunk)  # columns (and a Parquet schema) come from the first chunk, finished or not
-                if index < done:
-                    resumed += len(chunk.frame)
-                    progress.update(chunk)
-                    continue
-                frame = label_chunk(classifier, chunk, job)
-                write_part(parts / part_name(index), lambda handle: writer.write(frame, chunk, handle, first=index == 0))
-                rows += tally(frame, counts)
-                progress.update(chunk)
+        if parts:
             join_parts(writer, parts, output)
         progress.close()
 
     seconds = time.perf_counter() - started
-    labeled = sum(counts.values())
+    labeled_rows = sum(counts.values())
     return {
         "rows": rows + resumed,
-        "labeled": labeled,
-        "errors": rows - labeled,
+        "labeled": labeled_rows,
+        "errors": rows - labeled_rows,
         "counts": counts,
         "resumed_rows": resumed,
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds, 1) if seconds else 0.0,
         "output": output,
-        "precision": classifier.precision,
-        "device": str(classifier.device),
+        "precision": classifier.precision if classifier else ", ".join(sorted(frames.precisions)) or precision,
+        "device": str(classifier.device) if classifier else f"{frames.num_actors} Ray actors: {', '.join(sorted(frames.devices)) or device}",
     }
 
 
