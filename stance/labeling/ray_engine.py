@@ -45,8 +45,9 @@ def ray_labels(directory: ModelDirectory, input, job: dict, *, skip: int, addres
     """
     try:
         import ray
+        import ray.data  # sets up its loggers, so this comes before setting their levels
     except ImportError:
-        raise StanceError("--engine ray needs Ray: pip install 'stance[ray]'") from None
+        raise StanceError("--engine ray needs Ray Data: pip install 'stance[ray]'") from None
     if actor_cpus <= 0 or actor_gpus < 0 or (num_actors is not None and num_actors < 1):
         raise StanceError("Ray actors need more than 0 CPUs, at least 0 GPUs, and there must be at least one of them")
     # Ray's progress reports and the actors' own logs only with --debug; its warnings always
