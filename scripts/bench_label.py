@@ -5,9 +5,9 @@
 Measures statements/s of ``transformers.pipeline(batch_size=32)``, of
 ``StanceClassifier.predict`` at each precision and of ``stance-label`` end to end (file
 in, file out, process start included) on those statements and on a longer file of them
-repeated, that one also with ``--engine ray`` (2 actors on a Ray started for the job); the
-agreement of each with fp32 labels; and the peak RSS of ``stance-label`` on 20k and 200k
-rows. The timed methods run in interleaved rounds and each keeps its best round, so a burst
+repeated, and with ``--engine ray`` (2 actors on a Ray started for the job) on both files,
+whence each engine's start-up seconds and steady rows/s; the agreement of each with fp32
+labels; and the peak RSS of ``stance-label`` on 20k and 200k rows. The timed methods run in interleaved rounds and each keeps its best round, so a burst
 of load on a shared machine hurts them alike. Statements: the bundled
 corpus, topped up with RUW tweets (read from ``../shared/datasets/ruw`` at run time) to
 ``-n``.
@@ -127,8 +127,8 @@ def main() -> None:
                         help="rows of the longer file that stance-label labels once, so that process start is "
                         "amortised as in real jobs (default: 20000; 0 skips it)")
     parser.add_argument("--ray-actors", type=int, default=2,
-                        help="also label the longer file with --engine ray on a Ray started on this machine with this many "
-                        "actors, against the local engine (default: 2; 0 skips it, as does a missing Ray)")
+                        help="also run stance-label --engine ray, on a Ray started on this machine with this many actors, "
+                        "on both files (default: 2; 0 skips it, as does a missing Ray)")
     parser.add_argument("--batch-size", type=int, default=64, help="StanceClassifier batch size (default: 64)")
     parser.add_argument("--rss-rows", type=int, nargs=2, default=(20_000, 200_000), metavar=("SMALL", "LARGE"),
                         help="row counts of the two memory runs (default: 20000 200000)")
@@ -188,10 +188,10 @@ def main() -> None:
         best["end_to_end_long"], _ = run_label(args.model, long_file, work / "long.out.csv", args.batch_size)
         labels["end_to_end_long"] = pd.read_csv(work / "long.out.csv", dtype=str)["stance"].tolist()
     if with_ray:  # each actor runs --threads torch threads (default 1)
-        actor_cpus = str(args.threads or 1)
-        best["ray_long"], _ = run_label(args.model, long_file, work / "ray.out.csv", args.batch_size,
-                                        "--engine", "ray", "--num-actors", str(args.ray_actors), "--actor-cpus", actor_cpus)
-        labels["ray_long"] = pd.read_csv(work / "ray.out.csv", dtype=str)["stance"].tolist()
+        ray_options = ("--engine", "ray", "--num-actors", str(args.ray_actors), "--actor-cpus", str(args.threads or 1))
+        for key, file in (("ray", source), ("ray_long", long_file)):
+            best[key], _ = run_label(args.model, file, work / "ray.out.csv", args.batch_size, *ray_options)
+            labels[key] = pd.read_csv(work / "ray.out.csv", dtype=str)["stance"].tolist()
 
     rows = [
         ("transformers.pipeline(batch_size=32), fp32", "pipeline"),
@@ -201,18 +201,19 @@ def main() -> None:
     if args.long_rows:
         rows.append((f"stance-label end to end, {args.long_rows:,} rows (the statements repeated), once", "end_to_end_long"))
     if with_ray:
-        rows.append((f"stance-label --engine ray, {args.ray_actors} actors on a Ray started for the job, same {args.long_rows:,} rows, once",
-                     "ray_long"))
+        rows.append((f"stance-label --engine ray, {args.ray_actors} actors on a Ray started for the job, {len(texts):,} rows, once", "ray"))
+        rows.append((f"stance-label --engine ray, the same {args.long_rows:,} rows, once", "ray_long"))
     base = len(texts) / best["pipeline"]
     print(f"\n| method ({args.model}) | statements/s | × pipeline | labels as fp32 |")
     print("|---|---:|---:|---:|")
     for name, key in rows:
         rate = len(labels[key]) / best[key]
         print(f"| {name} | {rate:,.0f} | {rate / base:.2f} | {agreement(labels[key], labels['fp32']):.2%} |")
-    if with_ray:
-        overhead = best["ray_long"] - best["end_to_end_long"]
-        print(f"\nRay against the local engine on {args.long_rows:,} rows: {best['ray_long']:.1f} s against "
-              f"{best['end_to_end_long']:.1f} s ({overhead:+.1f} s: Ray's start, the actors' start and model loads, the hand-offs)")
+    if with_ray:  # seconds = start + rows / rate, from the two file sizes
+        print(f"\nstart (seconds before the rows flow) and steady rows/s, from the {len(texts):,}- and {args.long_rows:,}-row runs:")
+        for name, short, long in (("local engine", "end_to_end", "end_to_end_long"), ("Ray engine", "ray", "ray_long")):
+            rate = (args.long_rows - len(texts)) / (best[long] - best[short])
+            print(f"- {name}: {best[short] - len(texts) / rate:.1f} s + {rate:,.0f} rows/s")
 
     memory = {}
     small, large = args.rss_rows

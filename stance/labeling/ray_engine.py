@@ -76,6 +76,7 @@ class RayLabels:
     def __init__(self, ray, directory: ModelDirectory, input, job: dict, *, skip: int, num_actors: int | None,
                  actor_cpus: float, actor_gpus: float, classifier_options: dict):
         self.num_actors = num_actors or _actors_that_fit(ray.cluster_resources(), actor_cpus, actor_gpus)
+        self._skip = skip
         self.precisions: set[str] = set()
         self.devices: set[str] = set()
         context = ray.data.DataContext.get_current()
@@ -93,7 +94,9 @@ class RayLabels:
         )
 
     def __iter__(self):
-        for row in self._dataset.iter_rows():
+        for due, row in enumerate(self._dataset.iter_rows(), start=self._skip):
+            if row["chunk"] != due:  # preserve_order is what keeps each label on its row: never write on without it
+                raise RuntimeError(f"Ray handed back chunk {row['chunk']} where chunk {due} was due")
             self.precisions.add(row["precision"])
             self.devices.add(row["device"])
             yield pd.DataFrame({column: pd.Series(list(row[column]), dtype=ADDED_DTYPES[column]) for column in ADDED_COLUMNS})
