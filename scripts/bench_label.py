@@ -40,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("STANCE_DATASETS", REPO.parent / "shared" / "datasets"))
 RUW_TARGET = "Ukraine"  # RUW's "Stance 2" is the tweet's stance toward Ukraine
 PRECISIONS = ("fp32", "bf16", "int8")
+RAY_CHUNK_SIZE = 250  # rows a Ray actor labels at a time: a 1,000-row file keeps 2 actors busy
 
 
 def statements(n: int) -> tuple[pd.DataFrame, str]:
@@ -187,8 +188,9 @@ def main() -> None:
         long_file = write_repeated(table, args.long_rows, work / "long.csv")
         best["end_to_end_long"], _ = run_label(args.model, long_file, work / "long.out.csv", args.batch_size)
         labels["end_to_end_long"] = pd.read_csv(work / "long.out.csv", dtype=str)["stance"].tolist()
-    if with_ray:  # each actor runs --threads torch threads (default 1)
-        ray_options = ("--engine", "ray", "--num-actors", str(args.ray_actors), "--actor-cpus", str(args.threads or 1))
+    if with_ray:  # each actor runs --threads torch threads (default 1) and takes whole chunks, so the chunks are small
+        ray_options = ("--engine", "ray", "--num-actors", str(args.ray_actors), "--actor-cpus", str(args.threads or 1),
+                       "--chunk-size", str(RAY_CHUNK_SIZE))
         for key, file in (("ray", source), ("ray_long", long_file)):
             best[key], _ = run_label(args.model, file, work / "ray.out.csv", args.batch_size, *ray_options)
             labels[key] = pd.read_csv(work / "ray.out.csv", dtype=str)["stance"].tolist()
@@ -201,7 +203,8 @@ def main() -> None:
     if args.long_rows:
         rows.append((f"stance-label end to end, {args.long_rows:,} rows (the statements repeated), once", "end_to_end_long"))
     if with_ray:
-        rows.append((f"stance-label --engine ray, {args.ray_actors} actors on a Ray started for the job, {len(texts):,} rows, once", "ray"))
+        rows.append((f"stance-label --engine ray --chunk-size {RAY_CHUNK_SIZE}, {args.ray_actors} actors on a Ray started for the job, "
+                     f"{len(texts):,} rows, once", "ray"))
         rows.append((f"stance-label --engine ray, the same {args.long_rows:,} rows, once", "ray_long"))
     base = len(texts) / best["pipeline"]
     print(f"\n| method ({args.model}) | statements/s | × pipeline | labels as fp32 |")

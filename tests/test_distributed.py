@@ -32,10 +32,11 @@ def test_two_processes_write_one_complete_model_directory(tmp_path, corpus_csv):
     assert metrics["processes"] == 2 and metrics["train_steps"] == 4
     for split in ("dev", "test"):  # scored once, on the whole split
         assert sum(map(sum, metrics[split]["confusion_matrix"])) == metrics["examples"][split]
-    # one log, written by rank 0; rank 1 wrote only its RNG state, into rank 0's checkpoint (trainer.resume=auto needs it)
+    # one log and one TensorBoard event file, from rank 0; rank 1 wrote only its RNG state,
+    # into rank 0's checkpoint (trainer.resume=auto needs it)
     assert (run / "stance-train.log").read_text().count("training tiny on") == 1
     assert result.stdout.count("training tiny on") == 1
-    assert sorted(p.name for p in run.iterdir()) == [".hydra", "checkpoints", "model", "stance-train.log"]
+    assert len(list(run.glob("tensorboard/events.out.tfevents.*"))) == 1
     assert sorted(p.name for p in run.glob("checkpoints/*/rng_state*")) == ["rng_state_0.pth", "rng_state_1.pth"]
 
 

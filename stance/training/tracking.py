@@ -29,8 +29,9 @@ def tracking_callbacks(trainer_cfg, work_dir: str | Path, main_process: bool = T
         import mlflow
         from transformers.integrations import MLflowCallback
 
-        if trainer_cfg.mlflow_tracking_uri:
-            mlflow.set_tracking_uri(trainer_cfg.mlflow_tracking_uri)
-        mlflow.set_experiment(trainer_cfg.mlflow_experiment)
+        if main_process:  # the callback logs from the main process only; the others must not race to create the experiment
+            if trainer_cfg.mlflow_tracking_uri:
+                mlflow.set_tracking_uri(trainer_cfg.mlflow_tracking_uri)
+            mlflow.set_experiment(trainer_cfg.mlflow_experiment)
         callbacks.append(MLflowCallback())
     return callbacks
