@@ -22,7 +22,9 @@ from stance.labeling import label_file
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 FORMATS = (".csv", ".tsv", ".jsonl", ".parquet")
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# derandomize: CI runs the same examples every time, so a run passes or fails for the code's sake
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 texts = st.one_of(st.none(), st.text(max_size=40), st.sampled_from(["", "   ", "\x00\x00", "NA", "We support it", "a,b", 'say "no"', "line\nbreak"]))
 values = st.one_of(
@@ -61,7 +63,14 @@ def test_every_row_comes_out_once_in_order_in_every_format_pair(tiny_model_dir, 
     folder = tmp_path_factory.mktemp("pair")
     source, output = folder / f"in{pair[0]}", folder / f"out{pair[1]}"
     _write_input(records, source)
-    summary = label_file(tiny_model_dir, source, output, precision="fp32", quiet=True, chunk_size=5)
+    try:
+        summary = label_file(tiny_model_dir, source, output, precision="fp32", quiet=True, chunk_size=5)
+    except StanceError as error:
+        # Parquet fixes a column's type from the first chunk: JSONL whose later lines change a
+        # value's type is refused in one line (never written with shifted or lost rows)
+        assert pair == (".jsonl", ".parquet") and "\n" not in str(error) and "write JSONL" in str(error), error
+        assert not output.exists()
+        return
     written = _output_rows(output)
     assert summary["rows"] == len(written) == len(records)
     for record, row in zip(records, written):
