@@ -12,11 +12,17 @@ model/
   README.md              the model card (Hugging Face format)
   members/seed-<n>/      more seeds of the same recipe (each a model directory), averaged
   linear/                a linear model blended into the transformer (stance.models.linear)
+  model.onnx             the transformer exported by stance-export (stance.export), for ONNX Runtime
+  openvino/model.xml     the same graph as OpenVINO IR (+ model.bin): OpenVINO reads it faster than the ONNX;
+                         openvino/cache/ keeps it compiled for this CPU (weightless, under a MiB each)
+  linear/encoder/        the linear model's sentence encoder, exported the same way (model.onnx, openvino/, tokenizer.json)
+  export.json            written last by stance-export: the weights it was made from and what its check measured
 ```
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +42,15 @@ LINEAR_DIRNAME = "linear"
 STAGING_SUFFIX = ".partial"
 # torch's pickle formats: loading one can run code, so a directory with only these is refused by default
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+TOKENIZER_FILE = "tokenizer.json"
+TOKENIZER_CONFIG_FILE = "tokenizer_config.json"
+ONNX_FILE = "model.onnx"
+OPENVINO_DIRNAME = "openvino"
+OPENVINO_FILE = "model.xml"  # its weights are model.bin beside it
+OPENVINO_CACHE_DIRNAME = "cache"  # inside openvino/: compiled graphs, by CPU and precision
+ENCODER_DIRNAME = "encoder"  # inside linear/
+ENCODER_SETTINGS_FILE = "encoder.json"
+EXPORT_FILE = "export.json"
 
 # config.json keys that stance adds to the transformers config
 DEFAULT_TARGET_KEY = "stance_default_target"
@@ -109,9 +124,28 @@ class ModelDirectory:
                 "convert them to safetensors, or pass --allow-pickle (allow_pickle=True) if you trust where they come from"
             )
 
+    def export_record(self) -> dict:
+        """What stance-export recorded (``export.json``), checked to be of these weights.
+
+        Raises StanceError saying why there is no usable export: none was written, or the
+        weights changed since (an export of other weights would give other labels).
+        """
+        try:
+            record = json.loads((self.path / EXPORT_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StanceError(f"{self.path} has no exported model: run stance-export {self.path}") from None
+        except (OSError, ValueError) as exc:
+            raise StanceError(f"{self.path / EXPORT_FILE}: cannot read ({exc}); run stance-export {self.path}") from None
+        if record.get("weights") != weights_fingerprint(self.path / WEIGHTS_FILE):
+            raise StanceError(f"{self.path}: the export is of other weights than {WEIGHTS_FILE}; run stance-export {self.path} again")
+        return record
+
     def files(self) -> list[Path]:
-        """Every file of the model, members and linear part included, in a stable order."""
-        return sorted(p for p in self.path.rglob("*") if p.is_file())
+        """Every file of the model, members and linear part included, in a stable order.
+
+        OpenVINO's compiled-graph cache is left out: it grows on a new CPU without the model changing.
+        """
+        return sorted(p for p in self.path.rglob("*") if p.is_file() and p.parent.parts[-2:] != (OPENVINO_DIRNAME, OPENVINO_CACHE_DIRNAME))
 
 
 def check_safetensors(path: Path) -> None:
@@ -128,6 +162,17 @@ def check_safetensors(path: Path) -> None:
         raise StanceError(f"{path}: not a readable safetensors file (damaged, or cut short at {size:,} bytes); copy it again or train again") from None
     if size != expected:
         raise StanceError(f"{path}: truncated or damaged ({size:,} bytes where its header promises {expected:,}); copy it again or train again")
+def weights_fingerprint(path: Path) -> dict:
+    """Size and a hash of the first and last MiB: cheap at every load, and any retraining changes both ends."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            head = handle.read(2**20)
+            handle.seek(max(size - 2**20, 0))
+            tail = handle.read()
+    except OSError:
+        return {}
+    return {"size": size, "sha256_ends": hashlib.sha256(head + tail).hexdigest()}
 
 
 def write_metrics(model_dir: str | Path, metrics: dict) -> Path:

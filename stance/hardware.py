@@ -21,3 +21,8 @@ def cpu_flags() -> frozenset[str]:
 def cpu_has_bf16_units() -> bool:
     """True where the CPU multiplies bf16 in hardware (AMX or AVX512-BF16); bf16 is slower elsewhere."""
     return bool({"amx_bf16", "avx512_bf16"} & cpu_flags())
+
+
+def may_have_cuda_gpu() -> bool:
+    """True where an NVIDIA driver is loaded, so asking torch (seconds to import) may find a GPU; False skips that."""
+    return Path("/proc/driver/nvidia/gpus").is_dir() or Path("/dev/nvidiactl").exists()

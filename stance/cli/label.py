@@ -24,8 +24,12 @@ def build_parser():
     parser.add_argument("--target-column", help="column holding each row's target (empty cells fall back to --target)")
     parser.add_argument("--target", help="the target for every row (default: the model's own target)")
     parser.add_argument("--batch-size", type=int, default=64, help="statements per forward pass (default: 64)")
+    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime", "openvino"),
+                        help="auto (default): the exported model on OpenVINO (CPUs with bf16 units) or ONNX Runtime, "
+                        "without importing torch, where stance-export wrote one and there is no GPU; else torch")
     parser.add_argument("--precision", default="auto",
-                        help="auto (bf16 where the CPU/GPU runs it fast, else fp32), fp32, bf16, int8 (dynamic quantisation, CPU)")
+                        help="auto (bf16 where the CPU/GPU runs it fast, else fp32), fp32, bf16 (torch, openvino), "
+                        "int8 (dynamic quantisation, torch on the CPU)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
     parser.add_argument("--chunk-size", type=int, default=4096, help="rows read, labeled and written at a time (default: 4096)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted job from its last finished chunk")
@@ -60,19 +64,15 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{summary['rows']:,} rows{resumed} -> {'stdout' if summary['output'] == '-' else summary['output']}: "
             f"{counts}; {summary['errors']:,} with stance_error "
-            f"({summary['seconds']:.1f} s, {summary['rows_per_second']:,.0f} rows/s, {summary['precision']} on {summary['device']})",
+            f"({summary['seconds']:.1f} s, {summary['rows_per_second']:,.0f} rows/s, "
+            f"{summary['backend']} {summary['precision']} on {summary['device']})",
             file=sys.stderr,
         )
 
 
 def _label(args) -> dict:
-    import transformers
-
     from stance.labeling import label_file
 
-    transformers.utils.logging.disable_progress_bar()  # a weight-loading bar per run is noise here
-    if not args.debug:
-        transformers.utils.logging.set_verbosity_error()
     return label_file(
         args.model,
         args.input,
@@ -81,6 +81,7 @@ def _label(args) -> dict:
         target_column=args.target_column,
         target=args.target,
         batch_size=args.batch_size,
+        backend=args.backend,
         precision=args.precision,
         device=args.device,
         chunk_size=args.chunk_size,

@@ -107,12 +107,21 @@ class EnsembleConfig:
 
 
 @dataclass
+class ExportConfig:
+    """The ONNX / OpenVINO export written at the end of a run (stance.export); ``export=null`` skips it."""
+
+    openvino: bool = True  # also the OpenVINO IR, which OpenVINO loads faster than the ONNX
+    tolerance: float = 1.0e-4  # max |Δp| against PyTorch on the check sample; a larger one is not written
+
+
+@dataclass
 class TrainConfig:
     data: DataConfig = MISSING
     model: ModelConfig = MISSING
     trainer: TrainerConfig = MISSING
     linear: Optional[LinearConfig] = None
     ensemble: EnsembleConfig = field(default_factory=EnsembleConfig)
+    export: Optional[ExportConfig] = field(default_factory=ExportConfig)
     seed: int = 42
     output_dir: str = "${hydra:runtime.output_dir}"  # every artefact of a run goes here
 

@@ -71,6 +71,8 @@ def validate(cfg) -> None:
             raise ConfigError(f"linear.C={cfg.linear.C}: must be above 0")
         if cfg.linear.embedding_weight < 0:
             raise ConfigError(f"linear.embedding_weight={cfg.linear.embedding_weight}: must be >= 0")
+    if cfg.export and not 0 < cfg.export.tolerance < 1:
+        raise ConfigError(f"export.tolerance={cfg.export.tolerance}: must be above 0 and below 1 (a probability difference)")
     if cfg.seed in cfg.ensemble.seeds:
         raise ConfigError(f"ensemble.seeds {list(cfg.ensemble.seeds)} repeats the main model's seed={cfg.seed}")
 

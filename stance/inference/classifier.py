@@ -34,17 +34,19 @@ class StanceClassifier:
 
     labels: tuple[str, ...] = LABELS
 
-    def __init__(self, predictor, *, default_target: str | None, device, precision: str):
+    def __init__(self, predictor, *, default_target: str | None, device, precision: str, backend: str = "torch"):
         self.predictor = predictor  # stance.inference.predictors.Predictor
         self.default_target = default_target
         self.device = device
         self.precision = precision
+        self.backend = backend
 
     @classmethod
     def from_pretrained(
         cls,
         path: str | Path,
         *,
+        backend: str = "auto",
         device: str = "auto",
         precision: str = "auto",
         max_length: int | None = None,
@@ -53,8 +55,11 @@ class StanceClassifier:
     ) -> "StanceClassifier":
         """Load a saved model directory (or the run directory holding it).
 
-        ``precision`` is auto (bf16 where the hardware runs it fast), fp32, bf16 or int8 (CPU only).
-        Weights load from safetensors; ``allow_pickle=True`` also loads ``pytorch_model.bin``,
+        ``backend`` is auto, torch, onnxruntime or openvino. ``auto`` runs the model that
+        stance-export wrote beside the weights where there is one and no GPU (OpenVINO in bf16
+        on CPUs with bf16 units, ONNX Runtime in fp32 elsewhere; neither imports torch), and
+        torch otherwise. ``precision`` is auto (bf16 where the hardware runs it fast), fp32,
+        bf16 (torch, openvino) or int8 (torch on the CPU only). Weights load from safetensors; ``allow_pickle=True`` also loads ``pytorch_model.bin``,
         a pickle that can run code: only for a model from a source you trust.
         ``calibrated=False`` gives the probabilities before temperature scaling (the labels are the same).
         """
@@ -62,9 +67,11 @@ class StanceClassifier:
 
         directory = ModelDirectory.open(path)
         predictor, transformer = load_predictor(
-            directory, device=device, precision=precision, max_length=max_length, allow_pickle=allow_pickle, calibrated=calibrated
+            directory, backend=backend, device=device, precision=precision, max_length=max_length,
+            allow_pickle=allow_pickle, calibrated=calibrated,
         )
-        return cls(predictor, default_target=directory.default_target, device=transformer.device, precision=transformer.precision)
+        return cls(predictor, default_target=directory.default_target, device=transformer.device,
+                   precision=transformer.precision, backend=transformer.backend)
 
     def _targets(self, n: int, targets: str | Sequence[str] | None) -> list[str]:
         if targets is None:

@@ -6,8 +6,7 @@ import torch
 
 from stance.errors import StanceError
 from stance.hardware import cpu_has_bf16_units
-
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
+from stance.inference.runtimes import PRECISIONS
 
 
 def resolve_device(device: str = "auto") -> torch.device:

@@ -21,6 +21,8 @@ from stance.models.encoding import encode_pairs
 class TorchPredictor:
     """One transformer: (texts, targets) -> probabilities in LABELS order."""
 
+    backend = "torch"
+
     def __init__(self, model, tokenizer, *, max_length: int, device: torch.device, precision: str):
         self.model = model
         self.tokenizer = tokenizer
@@ -43,8 +45,9 @@ class TorchPredictor:
         resolved = resolve_precision(precision, torch_device)
         path = directory.path
         directory.check_weights(allow_pickle)
-        verbosity = transformers_logging.get_verbosity()
+        verbosity, bar = transformers_logging.get_verbosity(), transformers_logging.is_progress_bar_enabled()
         transformers_logging.set_verbosity_error()  # its load report would repeat, in a table, what the error below says
+        transformers_logging.disable_progress_bar()  # a bar for loading 100 MB of weights is noise before every run
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
             model, info = AutoModelForSequenceClassification.from_pretrained(
@@ -54,6 +57,8 @@ class TorchPredictor:
             raise StanceError(f"cannot load model from {path}: {str(exc).strip().splitlines()[0]}") from None
         finally:
             transformers_logging.set_verbosity(verbosity)
+            if bar:
+                transformers_logging.enable_progress_bar()
         _refuse_partial_weights(path, model, info)
         model.eval()
         if resolved == "bf16":

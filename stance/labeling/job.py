@@ -63,6 +63,7 @@ def label_file(
     target_column: str | None = None,
     target: str | None = None,
     batch_size: int = 64,
+    backend: str = "auto",
     precision: str = "auto",
     device: str = "auto",
     chunk_size: int = 4096,
@@ -92,7 +93,7 @@ def label_file(
 
     Returns a summary: ``rows`` written, of which ``resumed_rows`` came from an interrupted
     run; over the rest, ``labeled``, ``errors`` (rows with a ``stance_error``), ``counts``
-    per label and ``rows_per_second``; then seconds, output, precision, device.
+    per label and ``rows_per_second``; then seconds, output, backend, precision, device.
     """
     started = time.perf_counter()
     in_format = source_format(input)
@@ -114,7 +115,7 @@ def label_file(
         raise StanceError(f"cannot write {output}: {Path(output).parent} is not a directory")
     with nullcontext() if output == STDOUT else output_lock(output, input):
         directory = ModelDirectory.open(model_dir)
-        options = {"device": device, "precision": precision, "allow_pickle": allow_pickle}
+        options = {"backend": backend, "device": device, "precision": precision, "allow_pickle": allow_pickle}
         # the Ray engine loads the model on its actors only
         classifier = StanceClassifier.from_pretrained(directory.path, **options) if engine == "local" else None
         if not target_column and not target and not directory.default_target:
@@ -130,6 +131,7 @@ def label_file(
             "batch_size": batch_size,
             "engine": engine,
             # what auto resolved to here; Ray actors resolve it where they run
+            "backend": classifier.backend if classifier else backend,
             "precision": classifier.precision if classifier else precision,
             "device": str(classifier.device) if classifier else device,
         }
@@ -184,6 +186,7 @@ def label_file(
         "seconds": round(seconds, 3),
         "rows_per_second": round(rows / seconds, 1) if seconds else 0.0,
         "output": output,
+        "backend": classifier.backend if classifier else backend,
         "precision": classifier.precision if classifier else ", ".join(sorted(frames.precisions)) or precision,
         "device": str(classifier.device) if classifier else f"{frames.num_actors} Ray actors: {', '.join(sorted(frames.devices)) or device}",
     }

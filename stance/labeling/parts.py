@@ -13,12 +13,14 @@ import shutil
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from stance.artifacts import weights_fingerprint
 from stance.errors import StanceError
 from stance.io.formats import STDIN
 
 log = logging.getLogger(__name__)
 
 JOB_FILE = "job.json"
+WHOLE_HASH_LIMIT = 8 * 2**20
 OWNER_FILE = "owner.json"  # which process holds the output's lock, for the message of a second one
 
 
@@ -77,8 +79,17 @@ def fingerprint(source: str | Path) -> dict:
 
 
 def model_files(directory) -> dict:
-    """Size and content hash of each file of the model (members and linear part included)."""
-    return {str(f.relative_to(directory.path)): [f.stat().st_size, file_hash(f)] for f in directory.files()}
+    """Size and content hash of each file of the model (members and linear part included).
+
+    Files over WHOLE_HASH_LIMIT (weights and their exports) by their two ends instead: hashing
+    the ~300 MB of a MiniLM with its export took longer than the rest of an exported
+    stance-label start, and retraining or re-exporting changes both ends.
+    """
+    return {
+        str(f.relative_to(directory.path)): [size, file_hash(f) if size <= WHOLE_HASH_LIMIT else weights_fingerprint(f)["sha256_ends"]]
+        for f in directory.files()
+        for size in [f.stat().st_size]
+    }
 
 
 def file_hash(path: str | Path) -> str:

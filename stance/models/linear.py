@@ -58,11 +58,17 @@ class SentenceEncoder:
                 rows = order[start : start + self.batch_size]
                 batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
                                        max_length=self.max_length, return_tensors="pt")
-                states = self.model(**batch).last_hidden_state.float()
-                mask = batch["attention_mask"].unsqueeze(-1).float()
-                pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                out[rows] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+                out[rows] = mean_pool(self.model(**batch).last_hidden_state.float(), batch["attention_mask"]).numpy()
         return out
+
+
+def mean_pool(states, attention_mask):
+    """The L2-normalised mean of the unmasked token states (torch tensors; stance-export traces it too)."""
+    import torch
+
+    mask = attention_mask.unsqueeze(-1).to(states.dtype)
+    pooled = (states * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, dim=-1)
 
 
 def encoder_source(encoder: str) -> str:
@@ -89,11 +95,17 @@ class LinearStance:
         self.vectorizers: dict[str, TfidfVectorizer] = {}
         self.coef: dict[str, np.ndarray] = {}  # target -> (n_features, len(LABELS))
         self.intercept: dict[str, np.ndarray] = {}
-        self._encoder: SentenceEncoder | None = None
+        # turns texts into sentence embeddings: the torch SentenceEncoder of the settings unless a
+        # loader sets another (stance.inference.exported_backend.ExportedSentenceEncoder)
+        self.encoder = None
 
     @property
     def blend_weight(self) -> float:
         return float(self.settings.get("blend_weight") or 0.0)
+
+    @property
+    def needs_encoder(self) -> bool:
+        return bool(self.settings["embedding_weight"])
 
     def knows(self, targets: Sequence[str]) -> np.ndarray:
         return np.array([target in self.coef for target in targets], dtype=bool)
@@ -101,11 +113,11 @@ class LinearStance:
     # ------------------------------------------------------------------ features
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray | None:
-        if not self.settings["embedding_weight"]:
+        if not self.needs_encoder:
             return None
-        if self._encoder is None:
-            self._encoder = SentenceEncoder(encoder_source(self.settings["encoder"]), self.settings["max_length"])
-        return self._encoder.encode(list(texts))
+        if self.encoder is None:
+            self.encoder = SentenceEncoder(encoder_source(self.settings["encoder"]), self.settings["max_length"])
+        return self.encoder.encode(list(texts))
 
     def _features(self, texts: Sequence[str], embeddings: np.ndarray | None) -> sparse.csr_matrix:
         parts = [self.vectorizers[name].transform(texts) for name in ANALYZERS]

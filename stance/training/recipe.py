@@ -1,9 +1,10 @@
-"""The training recipe, ``train(cfg) -> metrics``: fine-tune -> members -> blend -> calibrate -> evaluate -> write.
+"""The training recipe, ``train(cfg) -> metrics``: fine-tune -> members -> blend -> calibrate -> evaluate -> write -> export.
 
 Each step is a plain function. Every process of a distributed run trains; only the main
 process (``Trainer.is_world_process_zero``) writes the model directory, fits the blend and
 scores it. The model directory is assembled under ``model.partial/`` and renamed into place,
-so a crash never leaves a half-written ``model/`` behind.
+so a crash never leaves a half-written ``model/`` behind; the export is then added in place,
+its ``export.json`` last (stance.export), so a crash during it leaves a model that runs on torch.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from stance.evaluation.calibration import fit_temperature
 from stance.evaluation.model_card import write_model_card
 from stance.evaluation.reports import write_reports
 from stance.evaluation.scoring import predict_split, score_probabilities
+from stance.export import export_model
 from stance.inference import StanceClassifier
 from stance.inference.predictors import LinearBlend
 from stance.labels import LABELS
@@ -82,12 +84,27 @@ def train(cfg) -> dict:
     write_metrics(staging, metrics)
     write_model_card(staging, cfg, metrics, final_dir=model_dir)
     publish(staging, model_dir)
+    if cfg.export:  # on the final path, which OpenVINO's compiled-graph cache is keyed by
+        export(model_dir, cfg.export)
     write_reports(cfg.output_dir, metrics["test"], splits["test"], predicted=_labels(proba["test"]), proba=proba["test"],
                   title=f"test: {model_dir}", notes=[_selection_note(cfg, metrics)])
     calibration = metrics["test"]["calibration"]
     log.info("dev macro-F1 %.4f  test macro-F1 %.4f  test F_avg %.4f  test ECE %.3f -> %.3f (T = %.2f)", metrics["dev"]["macro_f1"],
              metrics["test"]["macro_f1"], metrics["test"]["f_avg"], calibration["ece_before"], calibration["ece_after"], temperature)
     return {**metrics, "model_dir": str(model_dir)}
+
+
+def export(model_dir: Path, export_cfg) -> None:
+    """The exported model beside the weights, so stance-label runs without torch.
+
+    A failed export (a check that does not pass, an architecture the exporter cannot trace)
+    costs the export, not the minutes of training before it: the model is saved and runs on torch.
+    """
+    try:
+        export_model(model_dir, openvino=export_cfg.openvino, tolerance=export_cfg.tolerance)
+    except Exception as exc:
+        log.warning("no export written (%s: %s); the model runs on the torch backend", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        log.debug("export failure", exc_info=True)
 
 
 def _labels(proba) -> list[str]:
