@@ -19,7 +19,7 @@ from stance.cli.export import main as export_main
 from stance.cli.label import main as label_main
 from stance.errors import StanceError
 from stance.export import ExportError, export_model
-from stance.inference.predictors import LinearBlend, MeanEnsemble
+from stance.inference.predictors import LinearBlend, MeanEnsemble, TemperatureScaled
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -96,8 +96,9 @@ def test_members_and_linear_blend_compose_on_every_backend(composed_model_dir, b
     assert (composed_model_dir / "members" / "seed-7" / EXPORT_FILE).is_file()
     torch_clf = StanceClassifier.from_pretrained(composed_model_dir, backend="torch", precision="fp32")
     clf = StanceClassifier.from_pretrained(composed_model_dir, backend=backend, precision="fp32")
-    assert isinstance(clf.predictor, LinearBlend) and isinstance(clf.predictor.base, MeanEnsemble)
-    assert type(clf.predictor.linear.encoder).__name__ == "ExportedSentenceEncoder"
+    blend = clf.predictor.base if isinstance(clf.predictor, TemperatureScaled) else clf.predictor
+    assert isinstance(blend, LinearBlend) and isinstance(blend.base, MeanEnsemble)
+    assert type(blend.linear.encoder).__name__ == "ExportedSentenceEncoder"
     targets = [clf.default_target, "a carbon tax", clf.default_target, clf.default_target]  # one the linear model does not know
     np.testing.assert_allclose(clf.predict_proba(TEXTS, targets), torch_clf.predict_proba(TEXTS, targets), atol=FP32_TOLERANCE)
 
