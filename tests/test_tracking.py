@@ -1,11 +1,9 @@
 """Where a training run's progress goes: TensorBoard, MLflow, and Hydra's run log."""
 
-import logging
-import logging.config
-from pathlib import Path
+import subprocess
+import sys
 
 import pytest
-import yaml
 
 from stance.config import compose
 from stance.training import train
@@ -37,30 +35,35 @@ def test_tensorboard_and_mlflow_receive_losses_and_dev_scores(tmp_path, corpus_c
     assert store.is_file()
 
 
-def test_library_logs_reach_the_run_log_once(tmp_path, capsys):
-    """What Hydra configures for a job (console + run log), then the routing every entry point applies."""
-    import datasets
-    import hydra
-    import transformers
+def test_library_logs_reach_the_run_log_once(tmp_path):
+    """What Hydra configures for a job (console + run log), then the routing every entry point applies.
 
-    from stance.cli.logs import route_library_logs
+    In a fresh interpreter: the logging setup is process-wide, and runtimes loaded by earlier
+    tests (OpenVINO, ONNX Runtime) keep handlers on streams that pytest has since closed.
+    """
+    script = f"""
+import logging.config
+from pathlib import Path
 
-    job_logging = yaml.safe_load((Path(hydra.__file__).parent / "conf/hydra/job_logging/default.yaml").read_text())
-    job_logging["handlers"]["file"]["filename"] = str(tmp_path / "stance-train.log")
-    saved = logging.getLogger().handlers[:]
-    logging.config.dictConfig(job_logging)
-    try:
-        route_library_logs()
-        transformers.utils.logging.get_logger("transformers.trainer").warning("probe from transformers")
-        datasets.utils.logging.get_logger("datasets.arrow_dataset").warning("probe from datasets")
-        transformers.utils.logging.get_logger("transformers.trainer").info("below the warning level")
-    finally:
-        for handler in logging.getLogger().handlers:
-            handler.close()
-        logging.getLogger().handlers = saved
+import datasets
+import hydra
+import transformers
+import yaml
+
+from stance.cli.logs import route_library_logs
+
+job_logging = yaml.safe_load((Path(hydra.__file__).parent / "conf/hydra/job_logging/default.yaml").read_text())
+job_logging["handlers"]["file"]["filename"] = {str(tmp_path / "stance-train.log")!r}
+logging.config.dictConfig(job_logging)
+route_library_logs()
+transformers.utils.logging.get_logger("transformers.trainer").warning("probe from transformers")
+datasets.utils.logging.get_logger("datasets.arrow_dataset").warning("probe from datasets")
+transformers.utils.logging.get_logger("transformers.trainer").info("below the warning level")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
     run_log = (tmp_path / "stance-train.log").read_text()
-    console = capsys.readouterr()
     for probe in ("probe from transformers", "probe from datasets"):
         assert run_log.count(probe) == 1
-        assert (console.out + console.err).count(probe) == 1
+        assert (result.stdout + result.stderr).count(probe) == 1
     assert "below the warning level" not in run_log
