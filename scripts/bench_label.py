@@ -37,6 +37,7 @@ import pandas as pd
 from stance import StanceClassifier
 from stance.artifacts import ONNX_FILE, ModelDirectory
 from stance.config import corpus_path
+from stance.hardware import cpu_flags, cpu_model_name
 from stance.io.checks import text_problem
 from stance.io.readers import read_frame
 
@@ -126,13 +127,8 @@ def onnxruntime_int8(model: str, work: Path):
 
 def cpu_name() -> str:
     """The CPU's model name and which of its units multiply bf16 (they decide precision=auto)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.machine()
-    name = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "")
-    units = [flag for flag in ("amx_bf16", "avx512_bf16", "avx512_vnni") if f" {flag}" in info]
-    return f"{name or platform.machine()} ({', '.join(units) or 'no bf16/int8 units'})"
+    units = [flag for flag in ("amx_bf16", "avx512_bf16", "avx512_vnni") if flag in cpu_flags()]
+    return f"{cpu_model_name() or platform.machine()} ({', '.join(units) or 'no bf16/int8 units'})"
 
 
 def agreement(labels: list[str], reference: list[str]) -> float:

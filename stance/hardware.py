@@ -7,15 +7,24 @@ from pathlib import Path
 
 
 @functools.cache
-def cpu_flags() -> frozenset[str]:
+def _cpuinfo() -> str:
     try:
-        text = Path("/proc/cpuinfo").read_text()
+        return Path("/proc/cpuinfo").read_text()
     except OSError:
-        return frozenset()
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
+        return ""
+
+
+def _cpuinfo_field(field: str) -> str:
+    """The first ``field`` line of /proc/cpuinfo ('' where there is none, or no such file)."""
+    return next((line.split(":", 1)[1].strip() for line in _cpuinfo().splitlines() if line.startswith(field)), "")
+
+
+def cpu_flags() -> frozenset[str]:
+    return frozenset(_cpuinfo_field("flags").split())
+
+
+def cpu_model_name() -> str:
+    return _cpuinfo_field("model name")
 
 
 def cpu_has_bf16_units() -> bool:
