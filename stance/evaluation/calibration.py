@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax
 
 from stance.inference.predictors import scale_temperature
 
@@ -24,9 +25,7 @@ def fit_temperature(proba: np.ndarray, labels) -> float:
     log_p = np.log(np.clip(proba, _TINY, None)).astype(np.float64)
 
     def nll(log_t: float) -> float:
-        scaled = log_p / np.exp(log_t)
-        log_norm = np.log(np.exp(scaled - scaled.max(axis=1, keepdims=True)).sum(axis=1)) + scaled.max(axis=1)
-        return float((log_norm - scaled[np.arange(len(labels)), labels]).mean())
+        return float(-log_softmax(log_p / np.exp(log_t), axis=1)[np.arange(len(labels)), labels].mean())
 
     result = minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded", options={"xatol": 1e-5})
     return float(np.exp(result.x))

@@ -15,15 +15,10 @@ import numpy as np
 
 from stance.artifacts import ENCODER_SETTINGS_FILE, ModelDirectory
 from stance.errors import StanceError
+from stance.inference.predictors import softmax
 from stance.inference.runtimes import open_graph, resolve_precision
 from stance.inference.tokens import Encoder
 from stance.labels import LABELS, label_columns
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    logits = logits.astype(np.float32)
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 class ExportedPredictor:
@@ -51,7 +46,7 @@ class ExportedPredictor:
         if not len(texts):
             return out
         for rows, arrays in self.encoder.batches(self.encoder.encode(texts, targets), batch_size):
-            out[rows] = softmax(self.run(arrays)[:, self._columns])
+            out[rows] = softmax(self.run(arrays)[:, self._columns].astype(np.float32))
         return out
 
 

@@ -70,6 +70,10 @@ _TINY = float(np.finfo(np.float32).tiny)
 def scale_temperature(proba: np.ndarray, temperature: float) -> np.ndarray:
     """softmax(log p / T): for one transformer the same as softmax(logits / T), and it applies to
     averaged or blended probabilities as well. A monotone map of each row, so the argmax stays."""
-    scaled = np.log(np.clip(proba, _TINY, None)) / temperature
-    scaled = np.exp(scaled - scaled.max(axis=-1, keepdims=True))
-    return (scaled / scaled.sum(axis=-1, keepdims=True)).astype(proba.dtype)
+    return softmax(np.log(np.clip(proba, _TINY, None)) / temperature).astype(proba.dtype)
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of scores or logits, shifted by each row's maximum so that exp cannot overflow."""
+    exp = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
