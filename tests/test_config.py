@@ -77,3 +77,12 @@ def test_cli_refuses_with_one_line_and_exit_2_before_any_work(tmp_path, override
 def test_debug_shows_the_traceback(tmp_path):
     result = stance_train("model=tiny", "trainer.max_epochs=-1", "--debug", f"hydra.run.dir={tmp_path}/run", cwd=tmp_path)
     assert result.returncode != 0 and "Traceback" in result.stderr and "ConfigError" in result.stderr
+
+
+def test_eval_help_lists_the_data_group_alone_with_every_option():
+    result = subprocess.run([str(Path(sys.executable).parent / "stance-eval"), "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    groups = result.stdout.split("== Configuration groups ==")[1].split("== Config ==")[0]
+    listed = [line for line in groups.splitlines() if ": " in line]
+    shipped = sorted(path.stem for path in (Path(__file__).resolve().parents[1] / "conf" / "data").glob("*.yaml"))
+    assert listed == [f"data: {', '.join(shipped)}"]  # no model/trainer/linear groups, which evaluation does not read

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -82,6 +83,29 @@ def test_a_rerun_says_what_it_discards_and_resume_refuses_another_config(tmp_pat
         train(compose("train", [*overrides, "trainer.resume=auto", "trainer.learning_rate=1e-4"]))
     with pytest.raises(ConfigError, match="trainer.resume=later: use auto"):
         train(compose("train", [*overrides, "trainer.resume=later"]))
+
+
+def test_resume_refuses_training_data_edited_since_the_interruption(tmp_path):
+    corpus = write_corpus(tmp_path / "corpus.csv", n=60)
+    overrides = ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus}", "data.on_overlap=warn", f"output_dir={tmp_path}"]
+    train(compose("train", overrides))
+    write_corpus(corpus, n=60, seed=1)  # same path, same config, other rows
+    with pytest.raises(ConfigError, match=r"cannot resume from .*checkpoint-4: the training data \(train and dev rows\) differ"):
+        train(compose("train", [*overrides, "trainer.resume=auto"]))
+
+
+def test_a_checkpoint_half_written_by_a_kill_is_passed_over_for_the_last_complete_one(tmp_path, caplog):
+    corpus = write_corpus(tmp_path / "corpus.csv", n=60)
+    overrides = ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus}", "data.on_overlap=warn", f"output_dir={tmp_path}"]
+    first = train(compose("train", overrides))
+    checkpoints = tmp_path / "checkpoints"
+    # the Trainer writes trainer_state.json last: a kill while saving checkpoint-8 leaves it without one
+    shutil.copytree(checkpoints / "checkpoint-4", checkpoints / "checkpoint-8")
+    (checkpoints / "checkpoint-8" / "trainer_state.json").unlink()
+    with caplog.at_level(logging.INFO):
+        resumed = train(compose("train", [*overrides, "trainer.resume=auto"]))
+    assert f"resuming from {checkpoints / 'checkpoint-4'} (step 4 of the interrupted run)" in caplog.text
+    assert resumed["test"]["macro_f1"] == first["test"]["macro_f1"]
 
 
 def test_one_label_and_tiny_data_are_said_before_training(tmp_path, caplog):

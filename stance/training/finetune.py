@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ from stance.training.tracking import tracking_callbacks
 log = logging.getLogger(__name__)
 
 TRAINER_STATE_FILE = "trainer_state.json"  # the Trainer writes it last into a checkpoint
+DATA_HASH_KEY = "training_data_sha256"  # beside the run's config in checkpoints/: a resumed run must train on the same rows
 
 
 def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
@@ -102,17 +104,28 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
             *tracking_callbacks(trainer_cfg, work_dir, main_process=args.process_index == 0),
         ],
     )
-    checkpoint = checkpoint_to_resume(cfg, Path(args.output_dir), main_process=trainer.is_world_process_zero())
+    checkpoint = checkpoint_to_resume(cfg, Path(args.output_dir), main_process=trainer.is_world_process_zero(),
+                                      data_hash=rows_hash(splits))
     log.info("training %s on %d examples (%s, %s)", cfg.model.kind, len(encoded["train"]), device, precision)
     trainer.train(resume_from_checkpoint=checkpoint)
     return trainer
 
 
-def checkpoint_to_resume(cfg, folder: Path, main_process: bool = True) -> str | None:
+def rows_hash(splits) -> str:
+    """A content hash of the train and dev rows: the same config may point at a file edited since."""
+    digest = hashlib.sha256()
+    for split in ("train", "dev"):
+        for column in ("text", "target", "label"):
+            digest.update(json.dumps([split, column, list(splits[split][column])], ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def checkpoint_to_resume(cfg, folder: Path, main_process: bool = True, data_hash: str | None = None) -> str | None:
     """The checkpoint that ``trainer.resume=auto`` continues from (model, optimizer, scheduler, RNG state).
 
     Without it, the checkpoints of an earlier run in the same directory are discarded, saying
-    so. A resumed run must have the config of the interrupted one, or it would be a mix of two.
+    so. A resumed run must have the config and the training rows of the interrupted one, or it
+    would be a mix of two.
     """
     found = sorted(
         (int(match.group(1)), path) for path in (folder.iterdir() if folder.is_dir() else ())
@@ -121,10 +134,12 @@ def checkpoint_to_resume(cfg, folder: Path, main_process: bool = True) -> str | 
     complete = [path for _, path in found if _is_complete(path)]  # a kill while saving leaves one half-written
     config = OmegaConf.to_container(cfg, resolve=True)
     config["trainer"].pop("resume", None)
+    config[DATA_HASH_KEY] = data_hash
     saved = folder / RESOLVED_CONFIG_FILE
     if cfg.trainer.resume == "auto" and complete:
         previous = OmegaConf.to_container(OmegaConf.load(saved)) if saved.is_file() else config
-        changed = _changed_keys(previous, config)
+        changed = [("the training data (train and dev rows)" if key == DATA_HASH_KEY else key)
+                   for key in _changed_keys(previous, config)]
         if changed:
             raise ConfigError(f"cannot resume from {complete[-1]}: {', '.join(changed)} differ from the interrupted run; "
                               "rerun with its settings, or without trainer.resume=auto to start over")
