@@ -2,15 +2,14 @@
 
 A Hydra callback (``hydra.callbacks`` in conf/train.yaml and conf/eval.yaml): when the sweep
 ends, each job directory gives a row with its overrides and its scores, read from the files the
-job wrote. A job that wrote no scores (it failed, or was killed) gets a row saying so, so a
-grid's table always has one row per job.
+job wrote; a job directory without scores keeps its row, saying so. A job that fails with an
+error stops the sweep before this runs (Hydra's behaviour), so then no summary is written.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 from pathlib import Path
 
@@ -18,8 +17,6 @@ import yaml
 from hydra.experimental.callback import Callback
 
 from stance.artifacts import METRICS_FILE, MODEL_DIRNAME
-
-log = logging.getLogger(__name__)
 
 SUMMARY_FILE = "summary.csv"
 TRAIN_METRICS = Path(MODEL_DIRNAME) / METRICS_FILE  # stance-train: dev and test scores of the kept epoch
