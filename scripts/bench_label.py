@@ -8,8 +8,9 @@ statements/s of ``transformers.pipeline(batch_size=32)``, of ``StanceClassifier.
 on each backend and precision, and of ``stance-label`` end to end on each backend (CSV in,
 CSV out, process start included); the share of labels equal to torch fp32's; the peak RSS of
 each stance-label run. Then the wall time of stance-label on a 10-row file per backend,
-once on a longer file, and its peak RSS on 20k and 200k rows. ONNX Runtime int8 (dynamic,
-per channel) is measured although stance does not offer it, to show why. With Ray installed,
+once on a longer file, and its peak RSS on 20k and 200k rows. OpenVINO int8 is measured
+where the model has its checked int8 copy (``stance-export MODEL --int8``); ONNX Runtime
+int8 (dynamic, per channel) although stance does not offer it, to show why. With Ray installed,
 ``stance-label --engine ray`` (``--ray-actors`` actors on a Ray started for the job) runs on
 the statements and on the longer file, whence each engine's start-up seconds and steady rows/s. The timed methods
 run in interleaved rounds and each keeps its best round, so a burst of load on a shared
@@ -37,6 +38,7 @@ import pandas as pd
 from stance import StanceClassifier
 from stance.artifacts import ONNX_FILE, ModelDirectory
 from stance.config import corpus_path
+from stance.errors import StanceError
 from stance.hardware import cpu_flags, cpu_model_name
 from stance.io.checks import text_problem
 from stance.io.readers import read_frame
@@ -45,7 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("STANCE_DATASETS", REPO.parent / "shared" / "datasets"))
 # (backend, precision) of each in-process method; torch fp32 is the reference for agreement
 IN_PROCESS = [("torch", "fp32"), ("torch", "bf16"), ("torch", "int8"), ("onnxruntime", "fp32"), ("openvino", "fp32"), ("openvino", "bf16")]
-END_TO_END = ("torch", "onnxruntime", "openvino")  # stance-label --backend X, precision auto
+END_TO_END = [("torch", "auto"), ("onnxruntime", "auto"), ("openvino", "auto")]  # stance-label --backend X --precision Y
+INT8 = ("openvino", "int8")  # measured in both where the model has an int8 copy
 RAY_CHUNK_SIZE = 250  # rows a Ray actor labels at a time: a 1,000-row file keeps 2 actors busy
 
 
@@ -85,11 +88,12 @@ PEAK_RSS = (
 )
 
 
-def run_label(model: str, source: Path, output: Path, batch_size: int, backend: str = "auto", *options: str) -> tuple[float, int]:
+def run_label(model: str, source: Path, output: Path, batch_size: int, backend: str = "auto", *options: str,
+              precision: str = "auto") -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one stance-label process (of its driver, with ``--engine ray``)."""
     script = shutil.which("stance-label", path=str(Path(sys.executable).parent)) or "stance-label"
     command = [script, "--model", model, str(source), "-o", str(output), "--target-column", "target",
-               "--batch-size", str(batch_size), "--backend", backend, "--quiet", *options]
+               "--batch-size", str(batch_size), "--backend", backend, "--precision", precision, "--quiet", *options]
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True)
     seconds = time.perf_counter() - started
@@ -162,10 +166,11 @@ def bench_set(name: str, table: pd.DataFrame, methods: dict, ends: dict, pipe, a
         timed("pipeline", lambda: [result["label"] for result in pipe(pairs, **pipe_kwargs)])
         for key, clf in methods.items():
             timed(key, lambda: clf.predict(texts, targets, batch_size=args.batch_size))
-        for backend in END_TO_END:
-            seconds, memory[backend] = run_label(args.model, source, work / "labeled.csv", args.batch_size, backend)
-            best[f"e2e {backend}"] = min(best.get(f"e2e {backend}", float("inf")), seconds)
-            labels[f"e2e {backend}"] = pd.read_csv(work / "labeled.csv", dtype=str)["stance"].tolist()
+        for backend, precision in ends:
+            key = f"e2e {backend} {precision}"
+            seconds, memory[key] = run_label(args.model, source, work / "labeled.csv", args.batch_size, backend, precision=precision)
+            best[key] = min(best.get(key, float("inf")), seconds)
+            labels[key] = pd.read_csv(work / "labeled.csv", dtype=str)["stance"].tolist()
 
     reference = labels["torch fp32"]
     base = len(texts) / best["pipeline"]
@@ -174,8 +179,8 @@ def bench_set(name: str, table: pd.DataFrame, methods: dict, ends: dict, pipe, a
     print("|---|---:|---:|---:|---:|")
     rows = [("transformers.pipeline(batch_size=32), fp32", "pipeline", "")]
     rows += [(f"StanceClassifier.predict, {key}", key, "") for key in methods]
-    rows += [(f"stance-label end to end, --backend {backend} ({ends[backend]})", f"e2e {backend}", f"{memory[backend] / 2**20:,.0f} MiB")
-             for backend in END_TO_END]
+    rows += [(f"stance-label end to end, --backend {backend} --precision {precision} ({resolved})", f"e2e {backend} {precision}",
+              f"{memory[f'e2e {backend} {precision}'] / 2**20:,.0f} MiB") for (backend, precision), resolved in ends.items()]
     for label, key, rss in rows:
         rate = len(labels[key]) / best[key]
         print(f"| {label} | {rate:,.0f} | {rate / base:.2f} | {agreement(labels[key], reference):.2%} | {rss} |")
@@ -224,11 +229,19 @@ def main() -> None:
     print(f"machine: {cpu_name()}, {os.cpu_count()} cores, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f} at start")
 
+    try:
+        ModelDirectory.open(args.model).int8_record()
+        in_process, end_to_end = IN_PROCESS + [INT8], END_TO_END + [INT8]
+    except StanceError as exc:
+        print(f"openvino int8 not measured: {exc}")
+        in_process, end_to_end = IN_PROCESS, END_TO_END
     methods = {f"{backend} {precision}": StanceClassifier.from_pretrained(args.model, backend=backend, precision=precision)
-               for backend, precision in IN_PROCESS}
+               for backend, precision in in_process}
     methods["onnxruntime int8 (not offered)"] = StanceClassifier(
         onnxruntime_int8(args.model, work), default_target=None, device="cpu", precision="int8", backend="onnxruntime")
-    ends = {backend: StanceClassifier.from_pretrained(args.model, backend=backend).precision for backend in END_TO_END}
+    # what each stance-label run resolves to
+    ends = {(backend, precision): StanceClassifier.from_pretrained(args.model, backend=backend, precision=precision).precision
+            for backend, precision in end_to_end}
     auto = StanceClassifier.from_pretrained(args.model)
     print(f"backend=auto here: {auto.backend} {auto.precision}")
     pipe = pipeline("text-classification", model=args.model, device="cpu")
@@ -244,9 +257,10 @@ def main() -> None:
     ten = write_repeated(table, 10, work / "ten.csv")
     print("\n| stance-label on a 10-row file | wall (process start to exit) | peak RSS |")
     print("|---|---:|---:|")
-    for backend in END_TO_END:
-        seconds, rss = min(run_label(args.model, ten, work / "ten.out.csv", args.batch_size, backend) for _ in range(args.rounds))
-        print(f"| --backend {backend} ({ends[backend]}) | {seconds:.2f} s | {rss / 2**20:,.0f} MiB |")
+    for (backend, precision), resolved in ends.items():
+        seconds, rss = min(run_label(args.model, ten, work / "ten.out.csv", args.batch_size, backend, precision=precision)
+                           for _ in range(args.rounds))
+        print(f"| --backend {backend} --precision {precision} ({resolved}) | {seconds:.2f} s | {rss / 2**20:,.0f} MiB |")
     if args.long_rows:
         long_file = write_repeated(table, args.long_rows, work / "long.csv")
         seconds, _ = run_label(args.model, long_file, work / "long.out.csv", args.batch_size)

@@ -15,6 +15,7 @@ model/
   model.onnx             the transformer exported by stance-export (stance.export), for ONNX Runtime
   openvino/model.xml     the same graph as OpenVINO IR (+ model.bin): OpenVINO reads it faster than the ONNX;
                          openvino/cache/ keeps it compiled for this CPU (weightless, under a MiB each)
+  openvino/int8/         an int8 copy (stance-export --int8, NNCF), with int8.json: the labels it kept on its check
   linear/encoder/        the linear model's sentence encoder, exported the same way (model.onnx, openvino/, tokenizer.json)
   export.json            written last by stance-export: the weights it was made from and what its check measured
 ```
@@ -51,6 +52,8 @@ OPENVINO_CACHE_DIRNAME = "cache"  # inside openvino/: compiled graphs, by CPU an
 ENCODER_DIRNAME = "encoder"  # inside linear/
 ENCODER_SETTINGS_FILE = "encoder.json"
 EXPORT_FILE = "export.json"
+OPENVINO_INT8_DIRNAME = "int8"  # inside openvino/: written only where it keeps labels (stance.quantization)
+INT8_FILE = "int8.json"  # inside openvino/int8/, written last: the int8 graph is complete and was checked
 
 # config.json keys that stance adds to the transformers config
 DEFAULT_TARGET_KEY = "stance_default_target"
@@ -140,12 +143,26 @@ class ModelDirectory:
             raise StanceError(f"{self.path}: the export is of other weights than {WEIGHTS_FILE}; run stance-export {self.path} again")
         return record
 
+    def int8_record(self) -> dict:
+        """What ``stance-export --int8`` recorded (``openvino/int8/int8.json``), checked to be of these weights."""
+        self.export_record()
+        path = self.path / OPENVINO_DIRNAME / OPENVINO_INT8_DIRNAME / INT8_FILE
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StanceError(f"{self.path} has no int8 model: run stance-export {self.path} --int8") from None
+        except (OSError, ValueError) as exc:
+            raise StanceError(f"{path}: cannot read ({exc}); run stance-export {self.path} --int8") from None
+        if record.get("weights") != weights_fingerprint(self.path / WEIGHTS_FILE):
+            raise StanceError(f"{self.path}: the int8 model is of other weights than {WEIGHTS_FILE}; run stance-export {self.path} --int8 again")
+        return record
+
     def files(self) -> list[Path]:
         """Every file of the model, members and linear part included, in a stable order.
 
-        OpenVINO's compiled-graph cache is left out: it grows on a new CPU without the model changing.
+        OpenVINO's compiled-graph caches are left out: they grow on a new CPU without the model changing.
         """
-        return sorted(p for p in self.path.rglob("*") if p.is_file() and p.parent.parts[-2:] != (OPENVINO_DIRNAME, OPENVINO_CACHE_DIRNAME))
+        return sorted(p for p in self.path.rglob("*") if p.is_file() and not _in_openvino_cache(p.relative_to(self.path)))
 
 
 def check_safetensors(path: Path) -> None:
@@ -162,6 +179,10 @@ def check_safetensors(path: Path) -> None:
         raise StanceError(f"{path}: not a readable safetensors file (damaged, or cut short at {size:,} bytes); copy it again or train again") from None
     if size != expected:
         raise StanceError(f"{path}: truncated or damaged ({size:,} bytes where its header promises {expected:,}); copy it again or train again")
+def _in_openvino_cache(relative: Path) -> bool:
+    return relative.parent.name == OPENVINO_CACHE_DIRNAME and OPENVINO_DIRNAME in relative.parts[:-2]
+
+
 def weights_fingerprint(path: Path) -> dict:
     """Size and a hash of the first and last MiB: cheap at every load, and any retraining changes both ends."""
     try:

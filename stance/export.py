@@ -128,7 +128,7 @@ def _export_transformer(directory: ModelDirectory, staging: Path, runtimes: list
     if "openvino" in runtimes and cpu_has_bf16_units():
         # what precision=auto gives on this CPU: reported, not required (bf16 rounds by design)
         bf16 = ExportedPredictor(open_graph(staging, "openvino", "bf16"), encoder, columns, backend="openvino", precision="bf16")
-        checks["openvino_bf16"] = _agreement(proba, bf16.predict_proba(texts, targets, batch_size=16))
+        checks["openvino_bf16"] = label_agreement(proba, bf16.predict_proba(texts, targets, batch_size=16))
     return checks
 
 
@@ -209,7 +209,7 @@ def _to_openvino(folder: Path) -> None:
     openvino.save_model(model, str(folder / OPENVINO_DIRNAME / OPENVINO_FILE), compress_to_fp16=False)
 
 
-def _agreement(reference: np.ndarray, proba: np.ndarray) -> dict:
+def label_agreement(reference: np.ndarray, proba: np.ndarray) -> dict:
     return {
         "rows": len(reference),
         "labels_equal": round(float((reference.argmax(axis=1) == proba.argmax(axis=1)).mean()), 4),
@@ -218,7 +218,7 @@ def _agreement(reference: np.ndarray, proba: np.ndarray) -> dict:
 
 
 def _compare(reference: np.ndarray, proba: np.ndarray, tolerance: float, what: str) -> dict:
-    result = _agreement(reference, proba)
+    result = label_agreement(reference, proba)
     top2 = np.sort(reference, axis=1)[:, -2:]
     decided = top2[:, 1] - top2[:, 0] > 2 * tolerance  # a near-tie may go either way within the tolerance
     flipped = int((reference.argmax(axis=1) != proba.argmax(axis=1))[decided].sum())

@@ -29,7 +29,8 @@ def build_parser():
                         "without importing torch, where stance-export wrote one and there is no GPU; else torch")
     parser.add_argument("--precision", default="auto",
                         help="auto (bf16 where the CPU/GPU runs it fast, else fp32), fp32, bf16 (torch, openvino), "
-                        "int8 (dynamic quantisation, torch on the CPU)")
+                        "int8 (the int8 OpenVINO model that stance-export --int8 checked and wrote, else torch's dynamic "
+                        "quantisation on the CPU; opt-in: a few labels may change)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
     parser.add_argument("--chunk-size", type=int, default=4096, help="rows read, labeled and written at a time (default: 4096)")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted job from its last finished chunk")

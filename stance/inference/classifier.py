@@ -59,7 +59,8 @@ class StanceClassifier:
         stance-export wrote beside the weights where there is one and no GPU (OpenVINO in bf16
         on CPUs with bf16 units, ONNX Runtime in fp32 elsewhere; neither imports torch), and
         torch otherwise. ``precision`` is auto (bf16 where the hardware runs it fast), fp32,
-        bf16 (torch, openvino) or int8 (torch on the CPU only). Weights load from safetensors; ``allow_pickle=True`` also loads ``pytorch_model.bin``,
+        bf16 (torch, openvino) or int8 (OpenVINO's int8 copy where ``stance-export --int8`` checked
+        and wrote one, else torch's dynamic quantisation on the CPU). Weights load from safetensors; ``allow_pickle=True`` also loads ``pytorch_model.bin``,
         a pickle that can run code: only for a model from a source you trust.
         ``calibrated=False`` gives the probabilities before temperature scaling (the labels are the same).
         """

@@ -35,8 +35,11 @@ class ExportedPredictor:
 
     @classmethod
     def load(cls, directory: ModelDirectory, *, backend: str, precision: str = "auto", max_length: int | None = None) -> "ExportedPredictor":
-        directory.export_record()  # refuses a missing or stale export, saying which
         resolved = resolve_precision(backend, precision)
+        if resolved == "int8":
+            directory.int8_record()  # refuses a missing or stale int8 model, saying which
+        else:
+            directory.export_record()
         columns = label_columns(directory.config().get("id2label") or {})
         encoder = Encoder(directory.path, max_length or directory.max_length, pairs=True)
         return cls(open_graph(directory.path, backend, resolved), encoder, columns, backend=backend, precision=resolved)

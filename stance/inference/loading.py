@@ -51,7 +51,9 @@ def load_predictor(
             if backend != "torch" and linear.needs_encoder:
                 from stance.inference.exported_backend import ExportedSentenceEncoder
 
-                linear.encoder = ExportedSentenceEncoder(directory.linear_dir / ENCODER_DIRNAME, backend=backend, precision=precision)
+                # the sentence encoder has no int8 copy: it runs at the precision auto picks
+                encoder_precision = "auto" if precision == "int8" else precision
+                linear.encoder = ExportedSentenceEncoder(directory.linear_dir / ENCODER_DIRNAME, backend=backend, precision=encoder_precision)
             predictor = LinearBlend(predictor, linear, linear.blend_weight)
     if calibrated and directory.temperature:
         predictor = TemperatureScaled(predictor, directory.temperature)
@@ -61,17 +63,23 @@ def load_predictor(
 def resolve_backend(directory: ModelDirectory, backend: str, device: str, precision: str) -> str:
     """The backend that ``auto`` stands for here, or the one asked for.
 
-    ``auto`` keeps labels and takes the fastest that can: torch on a GPU, for int8, or without
-    a usable export; else OpenVINO in bf16 on CPUs with bf16 units, ONNX Runtime in fp32
-    elsewhere (each only where it is installed).
+    ``auto`` keeps labels and takes the fastest that can: torch on a GPU or without a usable
+    export; else OpenVINO in bf16 on CPUs with bf16 units, ONNX Runtime in fp32 elsewhere
+    (each only where it is installed). int8 takes OpenVINO's checked int8 model where
+    ``stance-export --int8`` wrote one, torch's dynamic quantisation otherwise.
     """
     if backend not in BACKENDS:
         raise StanceError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend in EXPORTED_BACKENDS:
         require(backend)
         return backend
-    if backend == "torch" or device not in ("auto", "cpu") or precision == "int8":
+    if backend == "torch" or device not in ("auto", "cpu"):
         return "torch"
+    if precision == "int8":
+        problem = export_problem(directory, int8=True) or (None if installed("openvino") else "openvino is not installed")
+        if problem:
+            log.debug("int8 on the torch backend: %s", problem)
+        return "torch" if problem else "openvino"
     if device == "auto" and may_have_cuda_gpu():
         import torch
 
@@ -88,11 +96,11 @@ def resolve_backend(directory: ModelDirectory, backend: str, device: str, precis
     return next((name for name in preference if installed(name)), "torch")
 
 
-def export_problem(directory: ModelDirectory) -> str | None:
-    """Why the model (with every member) has no usable export, or None."""
+def export_problem(directory: ModelDirectory, int8: bool = False) -> str | None:
+    """Why the model (with every member) has no usable export (or int8 model), or None."""
     try:
         for part in [directory, *map(ModelDirectory.open, directory.member_dirs())]:
-            part.export_record()
+            (part.int8_record if int8 else part.export_record)()
     except StanceError as exc:
         return str(exc)
     return None
