@@ -30,6 +30,7 @@ from stance.hardware import cpu_has_bf16_units
 from stance.inference.exported_backend import ExportedPredictor, ExportedSentenceEncoder
 from stance.inference.runtimes import EXPORTED_BACKENDS, installed, open_graph, resolve_precision
 from stance.inference.tokens import Encoder
+from stance.io.atomic import atomic_write_text
 from stance.labels import label_columns
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def export_model(model_dir: str | Path, *, openvino: bool = True, tolerance: flo
         "versions": _versions(runtimes),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    (directory.path / EXPORT_FILE).write_text(json.dumps(record, indent=2))
+    atomic_write_text(directory.path / EXPORT_FILE, json.dumps(record, indent=2))
     if "openvino" in runtimes:
         for folder in [directory.path] + ([directory.linear_dir / ENCODER_DIRNAME] if "linear_openvino" in checks else []):
             # made after the moves, since OpenVINO keys its cache by the IR's path; compiled once here,

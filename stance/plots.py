@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stance.io.atomic import atomic_output
+
 # Okabe-Ito colours, told apart with the common colour-vision deficiencies
 LABEL_COLORS = {"supportive": "#0072B2", "reserved": "#999999", "opposed": "#D55E00"}
 
@@ -25,6 +27,7 @@ def subplots(*args, **kwargs):
 
 def save(figure, path: str | Path) -> Path:
     path = Path(path)
-    figure.savefig(path)
+    with atomic_output(path, "wb") as handle:
+        figure.savefig(handle, format=path.suffix.lstrip("."))
     pyplot().close(figure)
     return path

@@ -29,6 +29,7 @@ from stance.export import ExportError, label_agreement
 from stance.inference.exported_backend import ExportedPredictor
 from stance.inference.runtimes import open_graph
 from stance.inference.tokens import Encoder
+from stance.io.atomic import atomic_write_text
 from stance.labels import label_columns
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def quantize_int8(model_dir: str | Path, *, calibration: str | Path | None = Non
         "versions": _versions(),
         "seconds": round(time.perf_counter() - started, 1),
     }
-    (final / INT8_FILE).write_text(json.dumps(record, indent=2))  # last: the int8 model is complete and checked
+    atomic_write_text(final / INT8_FILE, json.dumps(record, indent=2))  # last: the int8 model is complete and checked
     (final / OPENVINO_CACHE_DIRNAME).mkdir()
     open_graph(directory.path, "openvino", "int8")  # compiled once here, so the first stance-label starts fast
     log.info("int8 model of %s: %.2f%% of labels kept on %d rows of %s (%.1f s)",

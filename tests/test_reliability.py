@@ -384,3 +384,17 @@ def test_every_transformers_load_refuses_remote_code():
                 remote = [k.value.value for k in node.keywords if k.arg == "trust_remote_code" and isinstance(k.value, ast.Constant)]
                 calls.append((f"{path.name}:{node.lineno}", remote))
     assert calls and all(remote == [False] for _, remote in calls), calls
+
+
+def test_an_output_interrupted_while_written_keeps_the_previous_file_and_leaves_no_partial(tmp_path):
+    """Reports, metrics, summaries, figures and export records go through atomic_output."""
+    from stance.io.atomic import atomic_output, atomic_write_text
+
+    path = atomic_write_text(tmp_path / "metrics.json", '{"macro_f1": 0.7}')
+    with pytest.raises(RuntimeError, match="disk gone"):
+        with atomic_output(path) as handle:
+            handle.write('{"macro_f1": 0.')
+            raise RuntimeError("disk gone")
+    assert path.read_text() == '{"macro_f1": 0.7}' and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+    atomic_write_text(path, '{"macro_f1": 0.8}')
+    assert path.read_text() == '{"macro_f1": 0.8}' and [p.name for p in tmp_path.iterdir()] == ["metrics.json"]

@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-
+from stance.benchmarks.recipes import train_recipe
 from stance.data import load_splits
 from stance.errors import StanceError
 from stance.evaluation.metrics import compute_metrics
 from stance.evaluation.scoring import score_predictions
+from stance.io.atomic import atomic_write_text
 from stance.models.linear import LinearStance
-from stance.benchmarks.recipes import train_recipe
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def run(
         "tfidf_svm_baseline": baseline,
         "table": table({**(published or {}), name: 100 * result["f_avg"], "TF-IDF SVM (this run)": 100 * baseline["test"]["f_avg"]}),
     }
-    (out / RESULTS_NAME).write_text(json.dumps(results, indent=2))
+    atomic_write_text(out / RESULTS_NAME, json.dumps(results, indent=2))
     log.info("test F_avg %.4f (dev %.4f); TF-IDF SVM %.4f; %s", result["f_avg"], results["dev_f_avg"],
              baseline["test"]["f_avg"], out / RESULTS_NAME)
     return results

@@ -27,6 +27,7 @@ from stance.evaluation.metrics import compute_metrics
 from stance.evaluation.reports import plot_confusion_matrix
 from stance.evaluation.scoring import score_predictions
 from stance.inference import StanceClassifier
+from stance.io.atomic import atomic_output, atomic_write_text
 from stance.io.readers import read_frame
 from stance.labels import LABELS
 
@@ -61,7 +62,7 @@ def score_real(model_dir: str | Path, out: str | Path, data_dir: str | Path | No
         metrics["by_confidence"][str(level)] = {"macro_f1": scores["macro_f1"], "accuracy": scores["accuracy"], "n": scores["n"]}
         metrics[f"macro_f1_{level}"] = scores["macro_f1"]
     metrics["model_dir"] = str(model_dir)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     plot_confusion_matrix(metrics["confusion_matrix"], out / "confusion_matrix.png", title=f"real statements: {model_dir}")
 
     misread = details.assign(gold=gold, predicted=predicted, **{f"p_{label}": proba[:, i].round(4) for i, label in enumerate(LABELS)})
@@ -69,7 +70,8 @@ def score_real(model_dir: str | Path, out: str | Path, data_dir: str | Path | No
     misread = misread.assign(p_predicted=proba[misread.index, [LABELS.index(p) for p in misread["predicted"]]].round(4))
     first = [c for c in ("id", "gold", "predicted", "p_predicted", "confidence", "text") if c in misread]
     misread = misread[first + [c for c in misread if c not in first]].sort_values("p_predicted", ascending=False)
-    misread.to_csv(out / "misread.csv", index=False)  # the confidently wrong first: what an annotator reviews
+    with atomic_output(out / "misread.csv", "w", newline="", encoding="utf-8") as handle:
+        misread.to_csv(handle, index=False)  # the confidently wrong first: what an annotator reviews
     log.info("real statements: macro-F1 %.4f (clear %s), %d misread -> %s", metrics["macro_f1"],
              f"{metrics.get('macro_f1_clear', float('nan')):.4f}", len(misread), out / "misread.csv")
     return metrics
@@ -99,7 +101,7 @@ def run(out: str | Path, overrides: Sequence[str] = (), seeds: Sequence[int] = (
             summary[key] = {"mean": float(np.mean(values)), "min": float(min(values)), "max": float(max(values)), "n": len(values)}
     results = {"overrides": list(overrides), "summary": summary, "runs": runs}
     out.mkdir(parents=True, exist_ok=True)
-    (out / RESULTS_NAME).write_text(json.dumps(results, indent=2))
+    atomic_write_text(out / RESULTS_NAME, json.dumps(results, indent=2))
     return results
 
 

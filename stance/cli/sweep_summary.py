@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import yaml
 from hydra.experimental.callback import Callback
 
 from stance.artifacts import METRICS_FILE, MODEL_DIRNAME
+from stance.io.atomic import atomic_output
 
 SUMMARY_FILE = "summary.csv"
 TRAIN_METRICS = Path(MODEL_DIRNAME) / METRICS_FILE  # stance-train: dev and test scores of the kept epoch
@@ -41,12 +41,10 @@ def write_summary(sweep_dir: str | Path) -> Path | None:
     rows = [_job_row(job) for job in jobs]
     columns = list(dict.fromkeys(key for row in rows for key in row))
     path = sweep_dir / SUMMARY_FILE
-    partial = path.with_name(f".{path.name}.partial")
-    with partial.open("w", newline="", encoding="utf-8") as handle:
+    with atomic_output(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(partial, path)
     return path
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stance.io.atomic import atomic_output
 from stance.labels import PROBABILITY_COLUMNS
 
 
@@ -28,5 +29,6 @@ def error_table(texts, targets, gold, predicted, proba: np.ndarray | None = None
 
 def write_errors(path: str | Path, texts, targets, gold, predicted, proba: np.ndarray | None = None) -> Path:
     path = Path(path)
-    error_table(texts, targets, gold, predicted, proba).to_csv(path, index=False)
+    with atomic_output(path, "w", newline="", encoding="utf-8") as handle:
+        error_table(texts, targets, gold, predicted, proba).to_csv(handle, index=False)
     return path

@@ -12,6 +12,7 @@ from stance.evaluation.errors_table import write_errors
 from stance.evaluation.reliability_plot import plot_reliability
 from stance.evaluation.report_md import render_report
 from stance.inference.predictors import scale_temperature
+from stance.io.atomic import atomic_write_text
 from stance.labels import LABELS
 
 REPORT_FILE = "report.md"
@@ -46,5 +47,5 @@ def write_reports(out_dir: str | Path, metrics: dict, dataset, predicted, proba:
             panels = [("probabilities as given", reliability_bins(proba, labels), calibration["ece"])]
         written.append(plot_reliability(panels, out_dir / CALIBRATION_FILE, f"{title} ({metrics['n']} statements)"))
     report = out_dir / REPORT_FILE
-    report.write_text(render_report(metrics, title, notes, files=[path.name for path in written]), encoding="utf-8")
+    atomic_write_text(report, render_report(metrics, title, notes, files=[path.name for path in written]))
     return [report, *written]

@@ -18,6 +18,7 @@ from stance.errors import DataError, StanceError
 from stance.evaluation.calibration import calibration_scores
 from stance.evaluation.metrics import compute_metrics
 from stance.evaluation.reports import write_reports
+from stance.io.atomic import atomic_write_text
 from stance.io.checks import require_columns
 from stance.io.formats import table_format
 from stance.io.readers import iter_chunks
@@ -67,7 +68,7 @@ def evaluate(cfg: DictConfig) -> dict:
 
     output_dir = Path(cfg.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    atomic_write_text(output_dir / METRICS_FILE, json.dumps(metrics, indent=2))
     write_reports(output_dir, metrics, dataset, predicted, proba, title=f"{split}: {system}")
     log.info("f_avg %.4f  macro_f1 %.4f  accuracy %.4f  (n=%d); reports in %s",
              metrics["f_avg"], metrics["macro_f1"], metrics["accuracy"], metrics["n"], output_dir)

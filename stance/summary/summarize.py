@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from stance.errors import StanceError
+from stance.io.atomic import atomic_output, atomic_write_text
 from stance.io.formats import STDIN
 from stance.summary.figures import plot_over_time, plot_shares
 from stance.summary.markdown import render_summary
@@ -44,13 +45,14 @@ def summarize(labeled_file: str | Path, by: list[str] = (), time: str | None = N
     table = summary_table(counts, min_n)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = Path(str(labeled_file)).name
-    table.to_csv(out_dir / TABLE_FILE, index=False)
+    with atomic_output(out_dir / TABLE_FILE, "w", newline="", encoding="utf-8") as handle:
+        table.to_csv(handle, index=False)
     overall = summary_table(_over_all_periods(counts, by), min_n) if time else table  # the bars cover the whole time
     figures = [plot_shares(overall, by, min_n, out_dir / SHARES_FILE, f"{name}: label shares" + (f" by {', '.join(by)}" if by else ""))]
     if time:
         figures.append(plot_over_time(table, by, min_n, out_dir / OVER_TIME_FILE, f"{name}: label shares per {time_unit}"))
     markdown = out_dir / MARKDOWN_FILE
-    markdown.write_text(render_summary(table, by, time_unit, min_n, name, [path.name for path in figures]), encoding="utf-8")
+    atomic_write_text(markdown, render_summary(table, by, time_unit, min_n, name, [path.name for path in figures]))
     log.info("%d groups, %d labeled rows, %d with stance_error -> %s", len(table), table["n"].sum(), table["n_error"].sum(), out_dir)
     return {"table": table, "files": [out_dir / TABLE_FILE, markdown, *figures]}
 
