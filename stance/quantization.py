@@ -42,13 +42,16 @@ SEED = 13
 STAGING_NAME = ".int8.partial"  # inside openvino/, so the final move is a rename
 
 
-def quantize_int8(model_dir: str | Path, *, calibration: str | Path | None = None, min_agreement: float = MIN_AGREEMENT) -> dict:
+def quantize_int8(model_dir: str | Path, *, calibration: str | Path | None = None, samples: tuple | None = None,
+                  min_agreement: float = MIN_AGREEMENT) -> dict:
     """Quantise the exported transformer (and each seed member) to int8, check it, write it; return the record.
 
     ``calibration`` is a table with a ``text`` column (and ``target``, else the model's
-    default target): rows like those the model will label. Without it, the bundled corpus
-    (train rows to calibrate, dev rows to check). Raises ExportError, and writes nothing
-    for that model, if the int8 graph keeps fewer than ``min_agreement`` of the labels.
+    default target): rows like those the model will label. ``samples`` gives the rows
+    directly, as ``pick_samples`` returns them (stance-train passes its train and dev
+    splits). Without either, the bundled corpus (train rows to calibrate, dev rows to
+    check). Raises ExportError, and writes nothing for that model, if the int8 graph keeps
+    fewer than ``min_agreement`` of the labels.
     """
     started = time.perf_counter()
     directory = ModelDirectory.open(model_dir)
@@ -59,8 +62,9 @@ def quantize_int8(model_dir: str | Path, *, calibration: str | Path | None = Non
         import nncf  # noqa: F401  (checked before any work)
     except ImportError:
         raise StanceError("int8 quantisation needs NNCF, which is not installed: pip install 'stance[int8]'") from None
-    members = [quantize_int8(member, calibration=calibration, min_agreement=min_agreement) for member in directory.member_dirs()]
-    (calib_texts, calib_targets), (check_texts, check_targets), source = _samples(calibration, directory.default_target)
+    samples = samples or _samples(calibration, directory.default_target)
+    members = [quantize_int8(member, samples=samples, min_agreement=min_agreement) for member in directory.member_dirs()]
+    (calib_texts, calib_targets), (check_texts, check_targets), source = samples
     folder = directory.path / OPENVINO_DIRNAME
     staging = folder / STAGING_NAME
     final = folder / OPENVINO_INT8_DIRNAME
@@ -111,10 +115,22 @@ def _quantize(source: Path, encoder: Encoder, texts: list[str], targets: list[st
     openvino.save_model(quantized, str(out), compress_to_fp16=False)  # the layers left in float keep fp32 weights
 
 
-def _samples(calibration: str | Path | None, default_target: str | None):
+def pick_samples(calibrate: list[tuple[str, str]], check: list[tuple[str, str]], source: str) -> tuple:
+    """Up to CALIBRATION_ROWS of the ``calibrate`` (text, target) pairs and CHECK_ROWS of ``check``, at random (seeded)."""
+    if len(check) < MIN_CHECK_ROWS:
+        raise StanceError(f"{source}: {len(check)} rows to check int8 on; it needs at least {MIN_CHECK_ROWS}")
+    rng = np.random.default_rng(SEED)
+
+    def some(rows, n):
+        return tuple(map(list, zip(*[rows[i] for i in sorted(rng.permutation(len(rows))[:n])])))
+
+    return some(calibrate, CALIBRATION_ROWS), some(check, CHECK_ROWS), source
+
+
+def _samples(calibration: str | Path | None, default_target: str | None) -> tuple:
     """((texts, targets) to calibrate on, (texts, targets) to check on, a name for the source)."""
     if calibration is None:
-        return _bundled("train", CALIBRATION_ROWS), _bundled("dev", CHECK_ROWS), "the bundled corpus (train to calibrate, dev to check)"
+        return pick_samples(_bundled("train"), _bundled("dev"), "the bundled corpus (train to calibrate, dev to check)")
     from stance.io.readers import read_frame
 
     frame = read_frame(calibration)
@@ -127,17 +143,13 @@ def _samples(calibration: str | Path | None, default_target: str | None):
     if len(rows) < needed:
         raise StanceError(f"{calibration}: {len(rows)} non-empty rows; int8 needs at least {needed} "
                           f"({CALIBRATION_ROWS} to calibrate, {MIN_CHECK_ROWS} to check)")
-    order = np.random.default_rng(SEED).permutation(len(rows))
-    picked = [rows[i] for i in order[: CALIBRATION_ROWS + CHECK_ROWS]]
-    calib, check = picked[:CALIBRATION_ROWS], picked[CALIBRATION_ROWS:]
-    return tuple(map(list, zip(*calib))), tuple(map(list, zip(*check))), str(calibration)
+    rows = [rows[i] for i in np.random.default_rng(SEED).permutation(len(rows))]  # a file may be sorted by anything
+    return pick_samples(rows[:CALIBRATION_ROWS], rows[CALIBRATION_ROWS:], str(calibration))
 
 
-def _bundled(split: str, rows: int) -> tuple[list[str], list[str]]:
+def _bundled(split: str) -> list[tuple[str, str]]:
     with open(files("stance.corpus").joinpath(f"troop_deployment/{split}.csv"), encoding="utf-8", newline="") as handle:
-        table = [(row["text"], row["target"]) for row in csv.DictReader(handle)]
-    order = np.random.default_rng(SEED).permutation(len(table))[:rows]
-    return [table[i][0] for i in order], [table[i][1] for i in order]
+        return [(row["text"], row["target"]) for row in csv.DictReader(handle)]
 
 
 def _versions() -> dict:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_corpus
 
 from stance import StanceClassifier
 from stance.artifacts import EXPORT_FILE, INT8_FILE, OPENVINO_DIRNAME, OPENVINO_INT8_DIRNAME, WEIGHTS_FILE, weights_fingerprint
@@ -102,3 +104,22 @@ def test_int8_refusals_are_one_line(int8_model_dir, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         export_main([str(int8_model_dir), "--calibration", str(small)])
     assert exit_info.value.code == 2 and "--calibration goes with --int8" in capsys.readouterr().err
+
+
+def test_stance_train_export_int8_calibrates_on_its_train_split_and_checks_on_dev(tmp_path, caplog):
+    from stance.config import compose
+    from stance.training import train
+
+    corpus = write_corpus(tmp_path / "corpus.csv", n=2400)  # a dev split of 240 rows to check on
+    metrics = train(compose("train", ["model=tiny", "trainer=fast", "data=files", f"data.train={corpus}",
+                                      f"output_dir={tmp_path / 'run'}", "export.int8=true"]))
+    record = json.loads((Path(metrics["model_dir"]) / OPENVINO_DIRNAME / OPENVINO_INT8_DIRNAME / INT8_FILE).read_text())
+    assert record["check"]["source"] == "this run's data (train to calibrate, dev to check)"
+    assert record["check"]["rows"] == metrics["examples"]["dev"] and record["calibration"]["rows"] == CALIBRATION_ROWS
+    assert StanceClassifier.from_pretrained(metrics["model_dir"], precision="int8").backend == "openvino"
+    # too few dev rows to check on: a warning, the model and its fp32 export stay
+    small = train(compose("train", ["model=tiny", "trainer=fast", "data=files", f"data.train={write_corpus(tmp_path / 'small.csv')}",
+                                    f"output_dir={tmp_path / 'small'}", "export.int8=true"]))
+    assert "no int8 model written" in caplog.text and f"it needs at least {MIN_CHECK_ROWS}" in caplog.text
+    assert not (Path(small["model_dir"]) / OPENVINO_DIRNAME / OPENVINO_INT8_DIRNAME).exists()
+    assert StanceClassifier.from_pretrained(small["model_dir"]).backend == "openvino"

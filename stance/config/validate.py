@@ -73,6 +73,8 @@ def validate(cfg) -> None:
             raise ConfigError(f"linear.embedding_weight={cfg.linear.embedding_weight}: must be >= 0")
     if cfg.export and not 0 < cfg.export.tolerance < 1:
         raise ConfigError(f"export.tolerance={cfg.export.tolerance}: must be above 0 and below 1 (a probability difference)")
+    if cfg.export and cfg.export.int8 and not cfg.export.openvino:
+        raise ConfigError("export.int8=true quantises the OpenVINO model: it needs export.openvino=true")
     if cfg.seed in cfg.ensemble.seeds:
         raise ConfigError(f"ensemble.seeds {list(cfg.ensemble.seeds)} repeats the main model's seed={cfg.seed}")
 

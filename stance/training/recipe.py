@@ -85,7 +85,7 @@ def train(cfg) -> dict:
     write_model_card(staging, cfg, metrics, final_dir=model_dir)
     publish(staging, model_dir)
     if cfg.export:  # on the final path, which OpenVINO's compiled-graph cache is keyed by
-        export(model_dir, cfg.export)
+        export(model_dir, cfg.export, splits)
     write_reports(cfg.output_dir, metrics["test"], splits["test"], predicted=_labels(proba["test"]), proba=proba["test"],
                   title=f"test: {model_dir}", notes=[_selection_note(cfg, metrics)])
     calibration = metrics["test"]["calibration"]
@@ -94,8 +94,8 @@ def train(cfg) -> dict:
     return {**metrics, "model_dir": str(model_dir)}
 
 
-def export(model_dir: Path, export_cfg) -> None:
-    """The exported model beside the weights, so stance-label runs without torch.
+def export(model_dir: Path, export_cfg, splits) -> None:
+    """The exported model beside the weights, so stance-label runs without torch (and its int8 copy, if asked for).
 
     A failed export (a check that does not pass, an architecture the exporter cannot trace)
     costs the export, not the minutes of training before it: the model is saved and runs on torch.
@@ -103,8 +103,21 @@ def export(model_dir: Path, export_cfg) -> None:
     try:
         export_model(model_dir, openvino=export_cfg.openvino, tolerance=export_cfg.tolerance)
     except Exception as exc:
-        log.warning("no export written (%s: %s); the model runs on the torch backend", type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+        log.warning("no export written (%s: %s); the model runs on the torch backend", type(exc).__name__, _first_line(exc))
         log.debug("export failure", exc_info=True)
+        return
+    if export_cfg.int8:
+        from stance.quantization import pick_samples, quantize_int8
+
+        pairs = {split: list(zip(splits[split]["text"], splits[split]["target"])) for split in ("train", "dev")}
+        try:
+            quantize_int8(model_dir, samples=pick_samples(pairs["train"], pairs["dev"], "this run's data (train to calibrate, dev to check)"))
+        except Exception as exc:
+            log.warning("no int8 model written (%s: %s); --precision int8 runs on torch", type(exc).__name__, _first_line(exc))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else ""
 
 
 def _labels(proba) -> list[str]:
