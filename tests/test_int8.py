@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +59,19 @@ def test_stance_label_precision_int8_writes_every_row(int8_model_dir, tmp_path):
     int8, torch = pd.read_csv(tmp_path / "int8.csv"), pd.read_csv(tmp_path / "torch.csv")
     assert list(int8.columns) == list(torch.columns) and int8["id"].tolist() == list(range(6))
     assert int8["stance_error"].notna().tolist() == torch["stance_error"].notna().tolist() == [False] * 4 + [True, False]
+
+
+def test_stance_label_precision_int8_never_imports_torch(int8_model_dir, tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"text": TEXTS}).to_csv(source, index=False)
+    script = Path(sys.executable).with_name("stance-label")
+    result = subprocess.run([sys.executable, "-X", "importtime", str(script), "--model", str(int8_model_dir), str(source),
+                             "-o", str(tmp_path / "out.csv"), "--precision", "int8"],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "openvino" in imported and not imported & {"torch", "transformers", "nncf"}
+    assert "openvino int8 on cpu" in result.stderr and len(pd.read_csv(tmp_path / "out.csv")) == len(TEXTS)
 
 
 def test_an_int8_model_that_loses_labels_is_not_written(int8_model_dir, tmp_path):
