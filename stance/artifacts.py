@@ -133,28 +133,23 @@ class ModelDirectory:
         Raises StanceError saying why there is no usable export: none was written, or the
         weights changed since (an export of other weights would give other labels).
         """
-        try:
-            record = json.loads((self.path / EXPORT_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise StanceError(f"{self.path} has no exported model: run stance-export {self.path}") from None
-        except (OSError, ValueError) as exc:
-            raise StanceError(f"{self.path / EXPORT_FILE}: cannot read ({exc}); run stance-export {self.path}") from None
-        if record.get("weights") != weights_fingerprint(self.path / WEIGHTS_FILE):
-            raise StanceError(f"{self.path}: the export is of other weights than {WEIGHTS_FILE}; run stance-export {self.path} again")
-        return record
+        return self._record_of_these_weights(self.path / EXPORT_FILE, "exported model", "the export", f"stance-export {self.path}")
 
     def int8_record(self) -> dict:
         """What ``stance-export --int8`` recorded (``openvino/int8/int8.json``), checked to be of these weights."""
         self.export_record()
-        path = self.path / OPENVINO_DIRNAME / OPENVINO_INT8_DIRNAME / INT8_FILE
+        return self._record_of_these_weights(self.path / OPENVINO_DIRNAME / OPENVINO_INT8_DIRNAME / INT8_FILE, "int8 model",
+                                             "the int8 model", f"stance-export {self.path} --int8")
+
+    def _record_of_these_weights(self, path: Path, what: str, the_what: str, remedy: str) -> dict:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise StanceError(f"{self.path} has no int8 model: run stance-export {self.path} --int8") from None
+            raise StanceError(f"{self.path} has no {what}: run {remedy}") from None
         except (OSError, ValueError) as exc:
-            raise StanceError(f"{path}: cannot read ({exc}); run stance-export {self.path} --int8") from None
+            raise StanceError(f"{path}: cannot read ({exc}); run {remedy}") from None
         if record.get("weights") != weights_fingerprint(self.path / WEIGHTS_FILE):
-            raise StanceError(f"{self.path}: the int8 model is of other weights than {WEIGHTS_FILE}; run stance-export {self.path} --int8 again")
+            raise StanceError(f"{self.path}: {the_what} is of other weights than {WEIGHTS_FILE}; run {remedy} again")
         return record
 
     def files(self) -> list[Path]:
