@@ -56,6 +56,9 @@ def quantize_int8(model_dir: str | Path, *, calibration: str | Path | None = Non
     started = time.perf_counter()
     directory = ModelDirectory.open(model_dir)
     directory.export_record()  # quantises the checked fp32 export, so it must be there and current
+    if not (directory.path / OPENVINO_DIRNAME / OPENVINO_FILE).is_file():
+        raise StanceError(f"{directory.path} has no OpenVINO model to quantise (exported with --no-openvino?): "
+                          f"run stance-export {directory.path} --int8")
     if not 0 < min_agreement <= 1:
         raise StanceError(f"min_agreement must be in (0, 1], not {min_agreement}")
     try:

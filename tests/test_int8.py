@@ -117,6 +117,10 @@ def test_int8_refusals_are_one_line(int8_model_dir, tmp_path, capsys):
     assert exit_info.value.code == 2
     assert capsys.readouterr().err.strip().splitlines()[-1] == f"error: {small}: 50 non-empty rows; int8 needs at least {needed} " \
         f"({CALIBRATION_ROWS} to calibrate, {MIN_CHECK_ROWS} to check)"
+    onnx_only = shutil.copytree(int8_model_dir, tmp_path / "onnx_only")
+    export_model(onnx_only, openvino=False)
+    with pytest.raises(StanceError, match="has no OpenVINO model to quantise"):
+        quantize_int8(onnx_only)
     with pytest.raises(SystemExit) as exit_info:
         export_main([str(int8_model_dir), "--calibration", str(small)])
     assert exit_info.value.code == 2 and "--calibration goes with --int8" in capsys.readouterr().err
