@@ -6,11 +6,19 @@ in the corpus keep their split (a group that touches them joins it); groups of n
 dealt to train/dev/test 70/15/15, stratified by (target, label), seeded.
 
     python scripts/split_corpus.py NEW.csv [NEW2.csv ...]   # rewrites data/troop_deployment/{train,dev,test}.csv
+
+New statements that copy the benchmarks in ../shared/datasets (the real statements, TweetEval,
+RUW) are refused, when that folder is there: a run of COPIED_WORDS words in a row that a
+benchmark text also has, or a character n-gram cosine above SIMILAR to a real statement
+(a paraphrase). tests/test_corpus.py checks the whole corpus the same way.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +27,12 @@ from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "troop_deployment"
+DATASETS = Path(os.environ.get("STANCE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
+COPIED_WORDS = 8
 SPLITS = ("train", "dev", "test")
 SHARES = {"train": 0.70, "dev": 0.15, "test": 0.15}
 SIMILAR = 0.6
+SIMILAR_TO_REAL = 0.5  # above it, a statement paraphrases a real one (checked by reading the pairs near it)
 COLUMNS = ["text", "target", "label", "country", "speaker", "genre"]
 
 
@@ -33,6 +44,43 @@ def groups_of(texts: list[str]) -> np.ndarray:
     return connected_components(similar, directed=False)[1]
 
 
+def benchmark_texts(datasets: Path = DATASETS) -> dict[str, list[str]]:
+    """The texts of each benchmark under ``datasets`` ({} where the folder is absent)."""
+    texts = {}
+    real = datasets / "real-statements" / "statements.jsonl"
+    if real.is_file():
+        texts["real"] = [json.loads(line)["text"] for line in real.read_text(encoding="utf-8").splitlines() if line.strip()]
+    tweets = sorted((datasets / "tweeteval-stance").glob("*/*_text.txt"))
+    if tweets:
+        texts["tweeteval"] = [line for path in tweets for line in path.read_text(encoding="utf-8").splitlines()]
+    ruw = sorted((datasets / "ruw").glob("*.csv"))
+    if ruw:
+        texts["ruw"] = [t for path in ruw for t in pd.read_csv(path, encoding="utf-8", encoding_errors="replace")["Tweet"].astype(str)]
+    return texts
+
+
+def _word_runs(text: str) -> set[str]:
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i : i + COPIED_WORDS]) for i in range(len(words) - COPIED_WORDS + 1)}
+
+
+def benchmark_copies(texts: list[str], benchmarks: dict[str, list[str]]) -> dict[int, str]:
+    """Which of ``texts`` copy a benchmark text, by index, with why."""
+    copies = {}
+    runs = {run: name for name, items in benchmarks.items() for text in items for run in _word_runs(text)}
+    for i, text in enumerate(texts):
+        shared = [run for run in _word_runs(text) if run in runs]
+        if shared:
+            copies[i] = f"shares '{shared[0]}' with {runs[shared[0]]}"
+    real = benchmarks.get("real", [])
+    if real:
+        vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).fit(list(texts) + real)
+        similar = (vectors.transform(texts) @ vectors.transform(real).T).toarray()
+        for i in np.flatnonzero(similar.max(axis=1) > SIMILAR_TO_REAL):
+            copies.setdefault(int(i), f"cosine {similar[i].max():.2f} with a real statement")
+    return copies
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("new", nargs="+", help="CSV files with the corpus columns")
@@ -40,6 +88,9 @@ def main() -> None:
     args = parser.parse_args()
     old = pd.concat([pd.read_csv(CORPUS / f"{split}.csv").assign(split=split) for split in SPLITS], ignore_index=True)
     new = pd.concat([pd.read_csv(path)[COLUMNS] for path in args.new], ignore_index=True).assign(split=None)
+    copies = benchmark_copies(new["text"].tolist(), benchmark_texts())
+    if copies:
+        raise SystemExit("new statements copy the benchmarks: " + "; ".join(f"{new['text'][i][:60]!r} ({why})" for i, why in copies.items()))
     rows = pd.concat([old, new], ignore_index=True)
     if rows.duplicated(["text", "target"]).any():
         raise SystemExit(f"{rows.duplicated(['text', 'target']).sum()} (text, target) pairs occur twice")

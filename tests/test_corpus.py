@@ -1,6 +1,8 @@
-"""The bundled corpus: size, balance, variety, and no near-duplicates across splits."""
+"""The bundled corpus: size, balance, variety, no near-duplicates across splits, no copies of the benchmarks."""
 
+import importlib.util
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ from stance.data import load_splits
 from stance.labels import LABELS
 
 TROOPS = "deployment of Western/European troops to Ukraine"
+SPLIT_CORPUS = Path(__file__).resolve().parents[1] / "scripts" / "split_corpus.py"
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +59,18 @@ def test_loads_through_the_default_data_config():
     splits = load_splits(compose("train", ["output_dir=/unused"]).data)
     assert all(len(splits[split]) > 150 for split in ("train", "dev", "test"))
     assert splits["train"].features["label"].names == list(LABELS)
+
+
+def test_no_statement_copies_the_benchmarks(corpus):
+    """The corpus is only worth something while it has not seen the benchmarks: no statement shares a
+    run of words with one of their texts or paraphrases a real statement (the check split_corpus.py
+    applies to new statements)."""
+    spec = importlib.util.spec_from_file_location("split_corpus", SPLIT_CORPUS)
+    split_corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(split_corpus)
+    benchmarks = split_corpus.benchmark_texts()
+    if "real" not in benchmarks:
+        pytest.skip(f"the benchmarks are not in {split_corpus.DATASETS}")
+    texts = pd.concat(corpus.values())["text"].tolist()
+    copies = split_corpus.benchmark_copies(texts, benchmarks)
+    assert not copies, [(texts[i][:80], why) for i, why in copies.items()]
