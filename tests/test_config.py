@@ -37,6 +37,8 @@ def test_a_value_of_the_wrong_type_fails_when_composing():
     ("trainer.device=cuda:1", "trainer.device=cuda:1: use auto, cpu or cuda"),
     ("trainer.select_metric=loss", "trainer.select_metric=loss: use one of macro_f1, f_avg, accuracy"),
     ("trainer.class_weights=[1,2]", "trainer.class_weights=[1, 2]: use null, balanced, or three positive weights"),
+    ("trainer.contrastive_weight=-1", "trainer.contrastive_weight=-1.0: must be >= 0"),
+    ("trainer.contrastive_temperature=0", "trainer.contrastive_temperature=0.0: must be above 0 and at most 1"),
     ("model.name=roberta-base", "model.name is read for model=hub only; model=minilm ignores it"),
     ("model.pooling=max", "model.pooling=max: use one of cls, mean"),
     ("data.on_overlap=ignore", "data.on_overlap=ignore: use one of error, warn"),

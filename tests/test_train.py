@@ -36,10 +36,11 @@ def test_plain_transformers_pipeline_returns_our_labels(tiny_model_dir: Path):
     assert result["label"] in LABELS
 
 
-def test_training_learns_and_class_weights_run(tmp_path, corpus_csv):
+def test_training_learns_with_class_weights_and_the_contrastive_term(tmp_path, corpus_csv):
     cfg = compose("train", [
         "model=tiny", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={tmp_path}",
         "trainer.max_steps=60", "trainer.learning_rate=3e-3", "trainer.class_weights=balanced",
+        "trainer.contrastive_weight=0.5",
         "trainer.max_length=32", "model.hidden_size=64",
     ])
     metrics = train(cfg)

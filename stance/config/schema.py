@@ -75,6 +75,9 @@ class TrainerConfig:
     warmup_ratio: float = 0.1  # share of the steps spent warming up the learning rate
     label_smoothing: float = 0.0
     class_weights: Any = None  # null, balanced, or three weights in label order
+    # > 0 adds this weight times a supervised contrastive loss on the head's input (stance.training.losses)
+    contrastive_weight: float = 0.0
+    contrastive_temperature: float = 0.3  # of the contrastive loss's cosine similarities
     early_stopping_patience: int = 2  # evaluations without a better dev score before stopping
     select_metric: str = "macro_f1"  # the dev score that picks the epoch and a blend weight: macro_f1, f_avg, accuracy
     group_by_length: bool = True  # batches of similar length: less padding, faster on CPU

@@ -36,6 +36,10 @@ def validate(cfg) -> None:
         raise ConfigError(f"trainer.learning_rate={trainer.learning_rate}: must be above 0 and below 1 (fine-tuning uses 1e-5 to 1e-4)")
     _fraction(trainer, "trainer", "warmup_ratio")
     _fraction(trainer, "trainer", "label_smoothing")
+    if trainer.contrastive_weight < 0:
+        raise ConfigError(f"trainer.contrastive_weight={trainer.contrastive_weight}: must be >= 0 (0 turns it off)")
+    if not 0 < trainer.contrastive_temperature <= 1:
+        raise ConfigError(f"trainer.contrastive_temperature={trainer.contrastive_temperature}: must be above 0 and at most 1")
     if trainer.weight_decay < 0:
         raise ConfigError(f"trainer.weight_decay={trainer.weight_decay}: must be >= 0")
     # room for [CLS], the target, two [SEP] and some of the statement

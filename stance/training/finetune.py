@@ -22,7 +22,7 @@ from stance.inference.devices import resolve_device, resolve_precision
 from stance.labels import LABELS
 from stance.models.build import build_model
 from stance.models.encoding import encode_pairs
-from stance.training.losses import weighted_loss
+from stance.training.losses import training_loss
 from stance.training.tracking import tracking_callbacks
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=headline_metrics,
-        compute_loss_func=weighted_loss(trainer_cfg.class_weights, splits["train"]["label"]),
+        compute_loss_func=training_loss(trainer_cfg, splits["train"]["label"], model),
         callbacks=[
             EarlyStoppingCallback(early_stopping_patience=trainer_cfg.early_stopping_patience),
             *tracking_callbacks(trainer_cfg, work_dir, main_process=args.process_index == 0),
