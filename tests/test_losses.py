@@ -1,8 +1,12 @@
+import math
+
 import pytest
 import torch
 
 from stance.config import compose
+from stance.data import load_splits
 from stance.errors import ConfigError
+from stance.training.finetune import fit_transformer
 from stance.training.losses import supervised_contrastive, training_loss
 
 
@@ -65,3 +69,16 @@ def test_without_weights_or_contrastive_term_the_models_own_loss_is_used():
 def test_a_model_without_a_known_head_is_refused_in_one_line():
     with pytest.raises(ConfigError, match="contrastive_weight needs a classification head"):
         training_loss(trainer_config("trainer.contrastive_weight=0.5"), [0, 1, 2], torch.nn.Linear(8, 3))
+
+
+@pytest.mark.parametrize("accumulation", [1, 2])
+def test_accumulated_batches_are_averaged_not_summed(tmp_path, corpus_csv, accumulation):
+    # at a learning rate of ~0 the loss stays at its start, ln 3 for an untrained 3-way head
+    cfg = compose("train", [
+        "model=tiny", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={tmp_path}",
+        "trainer.max_steps=2", "trainer.logging_steps=1", "trainer.learning_rate=1e-12", "trainer.batch_size=8",
+        f"trainer.gradient_accumulation_steps={accumulation}", "trainer.report_to=[]", "export=null",
+    ])
+    splits = load_splits(cfg.data, seed=cfg.seed)
+    losses = [entry["loss"] for entry in fit_transformer(cfg, splits, tmp_path).state.log_history if "loss" in entry]
+    assert losses and all(abs(loss - math.log(3)) < 0.3 for loss in losses)

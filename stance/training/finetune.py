@@ -104,6 +104,9 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
             *tracking_callbacks(trainer_cfg, work_dir, main_process=args.process_index == 0),
         ],
     )
+    # Every loss here is a per-batch mean (the model's own cross-entropy ignores num_items_in_batch):
+    # transformers 5 would otherwise take it as pre-scaled and sum, not average, accumulated batches.
+    trainer.loss_is_scaled_for_ga = False
     checkpoint = checkpoint_to_resume(cfg, Path(args.output_dir), main_process=trainer.is_world_process_zero(),
                                       data_hash=rows_hash(splits))
     log.info("training %s on %d examples (%s, %s)", cfg.model.kind, len(encoded["train"]), device, precision)
