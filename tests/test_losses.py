@@ -50,6 +50,14 @@ def test_class_weights_and_label_smoothing_apply_together():
     assert torch.isclose(loss(model(features), labels), expected)
 
 
+def test_label_smoothing_alone_is_applied_by_the_same_loss():
+    model = HeadOnly()
+    loss = training_loss(trainer_config("trainer.label_smoothing=0.1"), [0, 1, 2], model)
+    features, labels = torch.randn(4, 8), torch.tensor([0, 1, 2, 2])
+    expected = torch.nn.functional.cross_entropy(model(features)["logits"], labels, label_smoothing=0.1)
+    assert torch.isclose(loss(model(features), labels), expected)
+
+
 def test_the_contrastive_term_is_added_in_training_only():
     model = HeadOnly()
     loss = training_loss(trainer_config("trainer.contrastive_weight=0.5"), [0, 1, 2], model)

@@ -67,7 +67,6 @@ def fit_transformer(cfg, splits, work_dir: str | Path) -> Trainer:
         gradient_accumulation_steps=trainer_cfg.gradient_accumulation_steps,
         weight_decay=trainer_cfg.weight_decay,
         warmup_steps=trainer_cfg.warmup_ratio,  # transformers 5 reads a float below 1 as a share of the steps
-        label_smoothing_factor=trainer_cfg.label_smoothing,
         eval_strategy="steps",
         save_strategy="steps",
         eval_steps=eval_steps,

@@ -16,18 +16,18 @@ HEAD_NAMES = ("classifier", "score")  # the layer that turns a sequence's repres
 
 
 def training_loss(trainer_cfg, train_labels, model):
-    """None (the model's own loss, or the Trainer's label smoothing) or a loss for ``Trainer(compute_loss_func=...)``.
+    """None (the model's own cross-entropy) or a loss for ``Trainer(compute_loss_func=...)``.
 
-    The loss is cross-entropy with the class weights and label smoothing of the config
-    (the Trainer ignores ``label_smoothing_factor`` once a loss function is given), plus,
-    with ``contrastive_weight`` > 0 and in training only, that weight times a supervised
-    contrastive loss (Khosla et al. 2020) on what the classification head reads: it pulls
+    The one place the config's loss settings apply: cross-entropy with its class weights
+    and label smoothing, plus, with ``contrastive_weight`` > 0 and in training only, that
+    weight times a supervised contrastive loss (Khosla et al. 2020) on what the
+    classification head reads: it pulls
     statements of one label together and pushes the others apart within each batch, so
     the representation, not only the head, has to carry the stance.
     """
     weights = _class_weights(trainer_cfg.class_weights, train_labels)
     contrastive_weight = trainer_cfg.contrastive_weight
-    if weights is None and not contrastive_weight:
+    if weights is None and not trainer_cfg.label_smoothing and not contrastive_weight:
         return None
     head_input = _HeadInput(model) if contrastive_weight else None
     temperature = trainer_cfg.contrastive_temperature
