@@ -9,14 +9,13 @@ dealt to train/dev/test 70/15/15, stratified by (target, label), seeded.
 
 New statements that copy the benchmarks in ../shared/datasets (the real statements, TweetEval,
 RUW) are refused, when that folder is there: a run of COPIED_WORDS words in a row that a
-benchmark text also has, or a character n-gram cosine above SIMILAR to a real statement
+benchmark text also has, or a character n-gram cosine above SIMILAR_TO_REAL to a real statement
 (a paraphrase). tests/test_corpus.py checks the whole corpus the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 from pathlib import Path
@@ -26,6 +25,9 @@ import pandas as pd
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from stance.config import compose
+from stance.data import load_splits
+
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "troop_deployment"
 DATASETS = Path(os.environ.get("STANCE_DATASETS", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 COPIED_WORDS = 8
@@ -34,6 +36,8 @@ SHARES = {"train": 0.70, "dev": 0.15, "test": 0.15}
 SIMILAR = 0.6
 SIMILAR_TO_REAL = 0.5  # above it, a statement paraphrases a real one (checked by reading the pairs near it)
 COLUMNS = ["text", "target", "label", "country", "speaker", "genre"]
+BENCHMARKS = {"real": ("real_statements", "real-statements"), "tweeteval": ("tweeteval_stance", "tweeteval-stance"),
+              "ruw": ("ruw", "ruw")}  # name: (data config, folder under DATASETS)
 
 
 def groups_of(texts: list[str]) -> np.ndarray:
@@ -45,17 +49,14 @@ def groups_of(texts: list[str]) -> np.ndarray:
 
 
 def benchmark_texts(datasets: Path = DATASETS) -> dict[str, list[str]]:
-    """The texts of each benchmark under ``datasets`` ({} where the folder is absent)."""
+    """The texts of each benchmark under ``datasets``, every split, read by the one loader ({} where absent)."""
     texts = {}
-    real = datasets / "real-statements" / "statements.jsonl"
-    if real.is_file():
-        texts["real"] = [json.loads(line)["text"] for line in real.read_text(encoding="utf-8").splitlines() if line.strip()]
-    tweets = sorted((datasets / "tweeteval-stance").glob("*/*_text.txt"))
-    if tweets:
-        texts["tweeteval"] = [line for path in tweets for line in path.read_text(encoding="utf-8").splitlines()]
-    ruw = sorted((datasets / "ruw").glob("*.csv"))
-    if ruw:
-        texts["ruw"] = [t for path in ruw for t in pd.read_csv(path, encoding="utf-8", encoding_errors="replace")["Tweet"].astype(str)]
+    for name, (config, folder) in BENCHMARKS.items():
+        if (datasets / folder).is_dir():
+            data = compose("train", [f"data={config}", f"data.path={datasets / folder}", "output_dir=."]).data
+            splits = tuple(split for split in SPLITS if data[split])
+            loaded = load_splits(data, splits=splits, keep_all_rows=True)
+            texts[name] = list(dict.fromkeys(text for split in splits for text in loaded[split]["text"] if text))
     return texts
 
 
