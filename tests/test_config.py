@@ -41,6 +41,7 @@ def test_a_value_of_the_wrong_type_fails_when_composing():
     ("trainer.contrastive_temperature=0", "trainer.contrastive_temperature=0.0: must be above 0 and at most 1"),
     ("model.name=roberta-base", "model.name is read for model=hub only; model=minilm ignores it"),
     ("model.pooling=max", "model.pooling=max: use one of cls, mean"),
+    ("model.dropout=1", "model.dropout=1.0: must be >= 0 and below 1"),
     ("data.on_overlap=ignore", "data.on_overlap=ignore: use one of error, warn"),
     ("ensemble.seeds=[42]", "ensemble.seeds [42] repeats the main model's seed=42"),
 ])

@@ -51,11 +51,13 @@ def test_training_learns_with_class_weights_and_the_contrastive_term(tmp_path, c
 
 
 @pytest.mark.slow
-def test_bundled_minilm_trains_offline_for_a_few_steps(tmp_path, corpus_csv):
-    cfg = compose("train", ["model=minilm", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={tmp_path}"])
+def test_bundled_minilm_trains_offline_for_a_few_steps_with_the_dropout_asked_for(tmp_path, corpus_csv):
+    cfg = compose("train", ["model=minilm", "trainer=fast", "data=files", f"data.train={corpus_csv}", f"output_dir={tmp_path}",
+                            "model.dropout=0.2"])
     metrics = train(cfg)
     config = json.loads(Path(metrics["model_dir"], "config.json").read_text())
     assert config["hidden_size"] == 384 and config["num_hidden_layers"] == 6  # all-MiniLM-L6-v2's shape
+    assert config["hidden_dropout_prob"] == config["attention_probs_dropout_prob"] == 0.2  # the checkpoint's is 0.1
     assert metrics["train_steps"] == 4
 
 

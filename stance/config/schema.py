@@ -55,6 +55,7 @@ class ModelConfig:
     kind: str = "minilm"  # minilm (bundled all-MiniLM-L6-v2), hub (any checkpoint: name=), tiny (tests)
     name: Optional[str] = None  # hub id or local directory; read for kind=hub only
     pooling: str = "cls"  # cls (BERT pooler on [CLS]) or mean (token mean, stance.models.mean_pooling)
+    dropout: Optional[float] = None  # of the encoder's hidden states, attention and head while training; null keeps the checkpoint's (MiniLM: 0.1)
     # the random BERT of kind=tiny
     hidden_size: int = 32
     num_layers: int = 2

@@ -58,6 +58,8 @@ def validate(cfg) -> None:
     model = cfg.model
     _one_of(model.kind, "model.kind", MODEL_KINDS)
     _one_of(model.pooling, "model.pooling", POOLINGS)
+    if model.dropout is not None:
+        _fraction(model, "model", "dropout")
     if model.kind == "hub" and not model.name:
         raise ConfigError("model=hub needs model.name (a hub id or a local directory)")
     if model.kind != "hub" and model.name:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 from transformers import (
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     BertConfig,
@@ -22,6 +23,8 @@ from stance.models.mean_pooling import MeanPoolingBertConfig, MeanPoolingBertFor
 
 log = logging.getLogger(__name__)
 
+# where architectures keep their dropout probabilities (BERT, RoBERTa, ELECTRA, DeBERTa; DistilBERT; heads)
+DROPOUT_KEYS = ("hidden_dropout_prob", "attention_probs_dropout_prob", "dropout", "attention_dropout", "seq_classif_dropout", "classifier_dropout")
 # the parameters of a sequence-classification head, new in a checkpoint fine-tuned from an encoder
 HEAD_PREFIXES = ("classifier.", "score.", "pre_classifier.")
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the bundled weights are, for model cards
@@ -80,24 +83,39 @@ def build_model(model_cfg, default_target: str | None, seed: int = 0) -> tuple[P
                 max_position_embeddings=512,
                 **label_kwargs,
             )
+            _set_dropout(config, model_cfg.dropout, source)
             model = (MeanPoolingBertForSequenceClassification if pooling == "mean" else BertForSequenceClassification)(config)
         else:
-            model = _pretrained(source, pooling, label_kwargs)
+            model = _pretrained(source, pooling, model_cfg.dropout, label_kwargs)
     except (OSError, ValueError) as exc:
         raise StanceError(f"cannot load model {source!r}: {str(exc).strip().splitlines()[0]}") from None
     setattr(model.config, DEFAULT_TARGET_KEY, default_target)
     return tokenizer, model
 
 
-def _pretrained(source: str, pooling: str, label_kwargs: dict) -> PreTrainedModel:
+def _set_dropout(config, dropout: float | None, source: str) -> None:
+    """Every dropout probability the architecture has, set to ``dropout``; None leaves the checkpoint's."""
+    if dropout is None:
+        return
+    keys = [key for key in DROPOUT_KEYS if hasattr(config, key)]
+    if not keys:
+        raise StanceError(f"model.dropout: {source} ({config.model_type}) has none of the dropout settings {', '.join(DROPOUT_KEYS)}")
+    for key in keys:
+        setattr(config, key, dropout)
+
+
+def _pretrained(source: str, pooling: str, dropout: float | None, label_kwargs: dict) -> PreTrainedModel:
     """A pretrained encoder with a new three-label head, said once in plain words (transformers' own
     load report is a table with terminal colour codes, printed into every training log)."""
     model_class = MeanPoolingBertForSequenceClassification if pooling == "mean" else AutoModelForSequenceClassification
+    config_class = MeanPoolingBertConfig if pooling == "mean" else AutoConfig
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()
     try:
+        config = config_class.from_pretrained(source, trust_remote_code=False, **label_kwargs)
+        _set_dropout(config, dropout, source)
         model, info = model_class.from_pretrained(
-            source, trust_remote_code=False, ignore_mismatched_sizes=True, output_loading_info=True, **label_kwargs
+            source, config=config, trust_remote_code=False, ignore_mismatched_sizes=True, output_loading_info=True
         )
     finally:
         transformers_logging.set_verbosity(verbosity)
