@@ -46,10 +46,6 @@ class DataConfig(SourceConfig):
     """A source, or a mixture of sources (``sources``) trained together."""
 
     sources: Dict[str, SourceConfig] = field(default_factory=dict)
-    # training only: this share of the train rows toward default_target get one sentence of this file
-    # (one a line, none touching the target) before or after their text (stance.training.context)
-    context_sentences: Optional[str] = None
-    context_rate: float = 0.0
     weights: Any = None  # per source: repeat (>1) or subsample (<1) its training rows
     eval_source: Optional[str] = None  # dev and test from this source alone (all sources when null)
 

@@ -71,9 +71,6 @@ def validate(cfg) -> None:
             raise ConfigError(f"model.hidden_size={model.hidden_size} must be a multiple of model.num_heads={model.num_heads}")
 
     validate_data(cfg.data)
-    _fraction(cfg.data, "data", "context_rate")
-    if cfg.data.context_rate > 0 and not (cfg.data.context_sentences and cfg.data.default_target):
-        raise ConfigError(f"data.context_rate={cfg.data.context_rate} needs data.context_sentences (a file) and data.default_target")
     if cfg.linear:
         _one_of(cfg.linear.classifier, "linear.classifier", LINEAR_CLASSIFIERS)
         if cfg.linear.C <= 0:
@@ -140,6 +137,3 @@ def validate_eval(cfg) -> None:
     if cfg.split not in ("train", "dev", "test"):
         raise ConfigError(f"split={cfg.split}: use train, dev or test")
     validate_data(cfg.data)
-    _fraction(cfg.data, "data", "context_rate")
-    if cfg.data.context_rate > 0 and not (cfg.data.context_sentences and cfg.data.default_target):
-        raise ConfigError(f"data.context_rate={cfg.data.context_rate} needs data.context_sentences (a file) and data.default_target")

@@ -28,7 +28,6 @@ from stance.inference.predictors import LinearBlend
 from stance.labels import LABELS
 from stance.models.linear import LinearStance
 from stance.training.blend import fit_blend
-from stance.training.context import add_context, read_context_sentences
 from stance.training.finetune import fit_transformer, save_transformer
 from stance.training.members import train_members
 
@@ -48,9 +47,6 @@ def train(cfg) -> dict:
     splits = load_splits(cfg.data, seed=cfg.seed)
     for warning in data_warnings(splits):
         log.warning(warning)
-    if cfg.data.context_rate > 0:
-        sentences = read_context_sentences(cfg.data.context_sentences)
-        splits["train"] = add_context(splits["train"], sentences, cfg.data.context_rate, cfg.data.default_target, cfg.seed)
     trainer = fit_transformer(cfg, splits, cfg.output_dir)
     model_dir = Path(cfg.output_dir) / MODEL_DIRNAME
     staging = staging_dir(model_dir)
