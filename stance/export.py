@@ -229,14 +229,19 @@ def _compare(reference: np.ndarray, proba: np.ndarray, tolerance: float, what: s
     return result
 
 
+def bundled_pairs(split: str) -> list[tuple[str, str]]:
+    """The (text, target) pairs of one split of the bundled corpus, in file order: samples that need no data config."""
+    with open(files("stance.corpus").joinpath(f"troop_deployment/{split}.csv"), encoding="utf-8", newline="") as handle:
+        return [(row["text"], row.get("target") or "") for row in csv.DictReader(handle)]
+
+
 def check_sample(default_target: str | None, known: list[str] | None = None) -> tuple[list[str], list[str]]:
     """A fixed sample of (text, target) pairs: bundled statements of every length, with over-long and odd ones.
 
     Targets are the model's default target and the corpus's own (or, for a linear model,
     the targets it knows, in turn).
     """
-    with open(files("stance.corpus").joinpath("troop_deployment/test.csv"), encoding="utf-8", newline="") as handle:
-        rows = [(row["text"], row.get("target") or "") for row in csv.DictReader(handle)]
+    rows = bundled_pairs("test")
     rows = sorted(rows, key=lambda row: len(row[0]))[:: max(len(rows) // SAMPLE_ROWS, 1)][:SAMPLE_ROWS]
     texts = [text for text, _ in rows] + [
         " ".join(text for text, _ in rows[-8:]),  # longer than any max_length: truncated

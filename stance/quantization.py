@@ -10,12 +10,10 @@ The check says how it does on text like the sample; text unlike it may keep fewe
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import shutil
 import time
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,7 @@ from stance.artifacts import (
     weights_fingerprint,
 )
 from stance.errors import StanceError
-from stance.export import ExportError, label_agreement
+from stance.export import ExportError, bundled_pairs, label_agreement
 from stance.inference.exported_backend import ExportedPredictor
 from stance.inference.runtimes import open_graph
 from stance.inference.tokens import Encoder
@@ -133,7 +131,7 @@ def pick_samples(calibrate: list[tuple[str, str]], check: list[tuple[str, str]],
 def _samples(calibration: str | Path | None, default_target: str | None) -> tuple:
     """((texts, targets) to calibrate on, (texts, targets) to check on, a name for the source)."""
     if calibration is None:
-        return pick_samples(_bundled("train"), _bundled("dev"), "the bundled corpus (train to calibrate, dev to check)")
+        return pick_samples(bundled_pairs("train"), bundled_pairs("dev"), "the bundled corpus (train to calibrate, dev to check)")
     from stance.io.readers import read_frame
 
     frame = read_frame(calibration)
@@ -148,11 +146,6 @@ def _samples(calibration: str | Path | None, default_target: str | None) -> tupl
                           f"({CALIBRATION_ROWS} to calibrate, {MIN_CHECK_ROWS} to check)")
     rows = [rows[i] for i in np.random.default_rng(SEED).permutation(len(rows))]  # a file may be sorted by anything
     return pick_samples(rows[:CALIBRATION_ROWS], rows[CALIBRATION_ROWS:], str(calibration))
-
-
-def _bundled(split: str) -> list[tuple[str, str]]:
-    with open(files("stance.corpus").joinpath(f"troop_deployment/{split}.csv"), encoding="utf-8", newline="") as handle:
-        return [(row["text"], row["target"]) for row in csv.DictReader(handle)]
 
 
 def _versions() -> dict:
