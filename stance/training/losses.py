@@ -21,9 +21,9 @@ def training_loss(trainer_cfg, train_labels, model):
     The one place the config's loss settings apply: cross-entropy with its class weights
     and label smoothing, plus, with ``contrastive_weight`` > 0 and in training only, that
     weight times a supervised contrastive loss (Khosla et al. 2020) on what the
-    classification head reads: it pulls
-    statements of one label together and pushes the others apart within each batch, so
-    the representation, not only the head, has to carry the stance.
+    classification head reads: it pulls statements of one label together and pushes the
+    others apart within each batch, so the representation, not only the head, has to
+    carry the stance.
     """
     weights = _class_weights(trainer_cfg.class_weights, train_labels)
     contrastive_weight = trainer_cfg.contrastive_weight
